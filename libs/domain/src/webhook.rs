@@ -1,0 +1,285 @@
+//! The routing view of a Jira webhook: just what is needed to decide which entity to reconcile.
+//!
+//! The ingress parses only this; the worker re-reads the issue from Jira rather than trusting the
+//! payload, so the rest of the body is never interpreted here. Payloads from Jira Cloud and Data
+//! Center, old and new, are accepted (see the fixture tests).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ids::IssueKey;
+
+/// The event families jira-sync acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookKind {
+    IssueCreated,
+    IssueUpdated,
+    IssueDeleted,
+    CommentCreated,
+    CommentUpdated,
+    CommentDeleted,
+    /// Any other event (sprints, versions, worklogs...): accepted, counted, not synced.
+    Other(String),
+}
+
+impl WebhookKind {
+    fn from_event(event: &str) -> Self {
+        match event {
+            "jira:issue_created" => Self::IssueCreated,
+            "jira:issue_updated" => Self::IssueUpdated,
+            "jira:issue_deleted" => Self::IssueDeleted,
+            "comment_created" => Self::CommentCreated,
+            "comment_updated" => Self::CommentUpdated,
+            "comment_deleted" => Self::CommentDeleted,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// Whether this event names an issue that jira-sync reconciles.
+    pub fn is_synced(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+}
+
+/// Why a body is not a usable Jira webhook. The message is safe to return to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("body is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("body is not a JSON object")]
+    NotAnObject,
+    #[error("field `webhookEvent` is missing or not a string")]
+    MissingEvent,
+    #[error("event `{0}` names no issue: `issue.id` is missing and cannot be derived")]
+    MissingIssue(String),
+    #[error("`issue.key` {0:?} is not a Jira issue key")]
+    BadIssueKey(String),
+}
+
+/// What routing needs from a Jira webhook body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraWebhook {
+    pub event: String,
+    pub kind: WebhookKind,
+    /// When the event happened (Jira's `timestamp`, epoch milliseconds).
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The issue's stable id; present for every synced event.
+    pub issue_id: Option<String>,
+    pub issue_key: Option<IssueKey>,
+    pub project_key: Option<String>,
+    pub comment_id: Option<String>,
+    /// The account (Cloud) or user name (Data Center) whose action raised the event.
+    pub actor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(rename = "webhookEvent")]
+    event: Option<Value>,
+    timestamp: Option<Value>,
+    issue: Option<RawIssue>,
+    comment: Option<RawComment>,
+    user: Option<RawUser>,
+}
+
+#[derive(Deserialize)]
+struct RawIssue {
+    id: Option<Value>,
+    key: Option<String>,
+    fields: Option<RawFields>,
+}
+
+#[derive(Deserialize)]
+struct RawFields {
+    project: Option<RawProject>,
+}
+
+#[derive(Deserialize)]
+struct RawProject {
+    key: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawComment {
+    id: Option<Value>,
+    #[serde(rename = "self")]
+    self_url: Option<String>,
+    author: Option<RawUser>,
+}
+
+#[derive(Deserialize)]
+struct RawUser {
+    #[serde(rename = "accountId")]
+    account_id: Option<String>,
+    name: Option<String>,
+}
+
+impl RawUser {
+    fn id(self) -> Option<String> {
+        self.account_id.or(self.name)
+    }
+}
+
+/// A JSON id that Jira sends as a string or as a number.
+fn id_string(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `.../rest/api/2/issue/10013/comment/10082` -> `10013`.
+fn issue_id_from_comment_url(url: &str) -> Option<String> {
+    let mut parts = url.rsplit('/');
+    let _comment_id = parts.next()?;
+    if parts.next()? != "comment" {
+        return None;
+    }
+    let id = parts.next()?;
+    (parts.next()? == "issue" && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.to_owned())
+}
+
+impl JiraWebhook {
+    /// Parses the routing view of a raw webhook body.
+    pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
+        if !value.is_object() {
+            return Err(WebhookError::NotAnObject);
+        }
+        let raw: Raw =
+            serde_json::from_value(value).map_err(|e| WebhookError::NotJson(e.to_string()))?;
+        let event = match raw.event {
+            Some(Value::String(e)) if !e.is_empty() => e,
+            _ => return Err(WebhookError::MissingEvent),
+        };
+        let kind = WebhookKind::from_event(&event);
+        let timestamp = raw
+            .timestamp
+            .and_then(|t| t.as_i64())
+            .and_then(DateTime::<Utc>::from_timestamp_millis);
+
+        let (mut issue_id, mut issue_key, mut project_key) = (None, None, None);
+        if let Some(issue) = raw.issue {
+            issue_id = id_string(issue.id);
+            if let Some(key) = issue.key {
+                let key =
+                    IssueKey::parse(key.clone()).map_err(|_| WebhookError::BadIssueKey(key))?;
+                project_key = Some(key.project().to_owned());
+                issue_key = Some(key);
+            }
+            if let Some(project) = issue.fields.and_then(|f| f.project).and_then(|p| p.key) {
+                project_key = Some(project);
+            }
+        }
+        let (mut comment_id, mut comment_author) = (None, None);
+        if let Some(comment) = raw.comment {
+            if issue_id.is_none() {
+                issue_id = comment
+                    .self_url
+                    .as_deref()
+                    .and_then(issue_id_from_comment_url);
+            }
+            comment_id = id_string(comment.id);
+            comment_author = comment.author.and_then(RawUser::id);
+        }
+        if kind.is_synced() && issue_id.is_none() {
+            return Err(WebhookError::MissingIssue(event));
+        }
+        Ok(Self {
+            event,
+            kind,
+            timestamp,
+            issue_id,
+            issue_key,
+            project_key,
+            comment_id,
+            actor: raw.user.and_then(RawUser::id).or(comment_author),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issue_update_yields_its_id_key_and_project() -> Result<(), WebhookError> {
+        let body = br#"{"timestamp":1550286601840,"webhookEvent":"jira:issue_updated",
+            "user":{"accountId":"abc"},
+            "issue":{"id":"10040","key":"TES-41","fields":{"project":{"key":"TES"}}}}"#;
+        let hook = JiraWebhook::parse(body)?;
+        assert_eq!(hook.kind, WebhookKind::IssueUpdated);
+        assert_eq!(hook.issue_id.as_deref(), Some("10040"));
+        assert_eq!(
+            hook.issue_key.as_ref().map(IssueKey::as_str),
+            Some("TES-41")
+        );
+        assert_eq!(hook.project_key.as_deref(), Some("TES"));
+        assert_eq!(hook.actor.as_deref(), Some("abc"));
+        assert_eq!(
+            hook.timestamp.map(|t| t.timestamp_millis()),
+            Some(1550286601840)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_data_center_comment_event_finds_its_issue_in_the_comment_url() -> Result<(), WebhookError>
+    {
+        let body = br#"{"webhookEvent":"comment_created","comment":{"id":"10082",
+            "self":"http://jira:8080/rest/api/2/issue/10013/comment/10082","author":{"name":"lev"}}}"#;
+        let hook = JiraWebhook::parse(body)?;
+        assert_eq!(hook.issue_id.as_deref(), Some("10013"));
+        assert_eq!(hook.comment_id.as_deref(), Some("10082"));
+        assert_eq!(hook.actor.as_deref(), Some("lev"));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_bodies_are_refused_with_a_reason() {
+        assert!(matches!(
+            JiraWebhook::parse(b"{"),
+            Err(WebhookError::NotJson(_))
+        ));
+        assert_eq!(JiraWebhook::parse(b"[1]"), Err(WebhookError::NotAnObject));
+        assert_eq!(JiraWebhook::parse(b"{}"), Err(WebhookError::MissingEvent));
+        assert_eq!(
+            JiraWebhook::parse(br#"{"webhookEvent":"jira:issue_updated"}"#),
+            Err(WebhookError::MissingIssue("jira:issue_updated".into()))
+        );
+    }
+
+    #[test]
+    fn unsynced_events_need_no_issue() -> Result<(), WebhookError> {
+        let hook = JiraWebhook::parse(br#"{"webhookEvent":"sprint_started","sprint":{"id":1}}"#)?;
+        assert!(!hook.kind.is_synced());
+        Ok(())
+    }
+
+    #[test]
+    fn every_shared_fixture_parses() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/jira-webhooks");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let body = std::fs::read(&path)?;
+            let hook = JiraWebhook::parse(&body).map_err(|e| format!("{}: {e}", path.display()))?;
+            assert!(hook.kind.is_synced(), "{} not synced", path.display());
+            count += 1;
+        }
+        assert!(
+            count >= 30,
+            "only {count} fixtures found in {}",
+            dir.display()
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,332 @@
+//! The settings model: one struct per section of `defaults.toml`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jira_sync_domain::merge::{ConflictPolicy, Direction, FieldRule};
+use jira_sync_domain::{ConnectionId, EndpointId, Field, Side};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::{SettingsError, duration};
+
+/// Everything a jira-sync service reads at start-up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub amqp: AmqpSettings,
+    pub ingress: IngressSettings,
+    pub worker: WorkerSettings,
+    pub telemetry: TelemetrySettings,
+    pub jira: JiraClientSettings,
+    #[serde(default)]
+    pub endpoints: BTreeMap<EndpointId, EndpointSettings>,
+    #[serde(default)]
+    pub connections: BTreeMap<ConnectionId, ConnectionSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May hold a password: kept secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+    #[serde(with = "duration")]
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AmqpSettings {
+    /// Holds the broker credentials: kept secret.
+    pub url: SecretString,
+    pub prefix: String,
+    pub prefetch: u16,
+    #[serde(with = "duration::list")]
+    pub retry_delays: Vec<Duration>,
+    pub max_attempts: u32,
+    #[serde(with = "duration")]
+    pub confirm_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressSettings {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    #[serde(with = "duration")]
+    pub unavailable_retry_after: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerSettings {
+    pub concurrency: usize,
+    pub listen: SocketAddr,
+    #[serde(with = "duration")]
+    pub drain_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JiraClientSettings {
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+    pub max_retries: u32,
+    #[serde(with = "duration")]
+    pub retry_budget: Duration,
+}
+
+/// The kind of system an endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// Jira Cloud, REST v3, e-mail + API token over Basic auth.
+    JiraCloud,
+}
+
+/// How the ingress authenticates webhooks for an endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum WebhookAuth {
+    /// `X-Hub-Signature: sha256=<hex>` over the raw body, as Jira admin webhooks send it.
+    HubSignature { secret: SecretString },
+    /// `Authorization: Bearer <key>`, for senders that cannot sign.
+    ApiKey { key: SecretString },
+}
+
+/// One system jira-sync talks to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointSettings {
+    pub kind: EndpointKind,
+    /// `https://<site>.atlassian.net`.
+    pub base_url: url::Url,
+    pub email: String,
+    pub api_token: SecretString,
+    /// How incoming webhooks are verified; an endpoint without it accepts none.
+    #[serde(default)]
+    pub webhook: Option<WebhookAuth>,
+}
+
+/// One side of a connection.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionSide {
+    pub endpoint: EndpointId,
+    /// The Jira project key issues are synced in, and twins are created in.
+    pub project: String,
+    /// The issue type of twins created on this side.
+    #[serde(default = "default_issue_type")]
+    pub issue_type: String,
+}
+
+fn default_issue_type() -> String {
+    "Task".to_owned()
+}
+
+/// A priority name on the left paired with one on the right.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ValuePair {
+    pub left: String,
+    pub right: String,
+}
+
+/// A configured pair of endpoints with its scope and field mappings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionSettings {
+    pub left: ConnectionSide,
+    pub right: ConnectionSide,
+    /// Synced fields with their direction and conflict policy. Defaults to all fields, both
+    /// ways, latest change wins.
+    #[serde(default = "default_fields")]
+    pub fields: BTreeMap<String, FieldRule>,
+    /// Priority names that differ between the sites; unmapped names pass through unchanged.
+    #[serde(default)]
+    pub priority_map: Vec<ValuePair>,
+}
+
+fn default_fields() -> BTreeMap<String, FieldRule> {
+    Field::ALL
+        .into_iter()
+        .map(|f| {
+            (
+                f.as_str().to_owned(),
+                FieldRule {
+                    direction: Direction::Both,
+                    conflict: ConflictPolicy::LatestWins,
+                },
+            )
+        })
+        .collect()
+}
+
+impl ConnectionSettings {
+    pub fn side(&self, side: Side) -> &ConnectionSide {
+        match side {
+            Side::Left => &self.left,
+            Side::Right => &self.right,
+        }
+    }
+
+    /// Which side of this connection an endpoint and project are on, if any.
+    pub fn side_of(&self, endpoint: &EndpointId, project: Option<&str>) -> Option<Side> {
+        [Side::Left, Side::Right].into_iter().find(|s| {
+            let cs = self.side(*s);
+            &cs.endpoint == endpoint && project.is_none_or(|p| p.eq_ignore_ascii_case(&cs.project))
+        })
+    }
+
+    /// Maps a priority name from `from` to the name used on the other side.
+    pub fn map_priority(&self, from: Side, name: &str) -> String {
+        self.priority_map
+            .iter()
+            .find_map(|pair| match from {
+                Side::Left if pair.left == name => Some(pair.right.clone()),
+                Side::Right if pair.right == name => Some(pair.left.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// The synced fields, parsed.
+    pub fn synced_fields(&self) -> Vec<Field> {
+        self.fields.keys().filter_map(|f| Field::parse(f)).collect()
+    }
+}
+
+impl Settings {
+    /// Checks the cross-references and ranges that types alone cannot express.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.amqp.prefix.is_empty() || !self.amqp.prefix.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(SettingsError::invalid(
+                "amqp.prefix",
+                "must be non-empty printable ASCII",
+            ));
+        }
+        if self.amqp.retry_delays.is_empty() {
+            return Err(SettingsError::invalid(
+                "amqp.retry_delays",
+                "needs at least one delay",
+            ));
+        }
+        if self.amqp.prefetch == 0 {
+            return Err(SettingsError::invalid(
+                "amqp.prefetch",
+                "must be at least 1",
+            ));
+        }
+        if self.amqp.max_attempts == 0 {
+            return Err(SettingsError::invalid(
+                "amqp.max_attempts",
+                "must be at least 1",
+            ));
+        }
+        if self.worker.concurrency == 0 {
+            return Err(SettingsError::invalid(
+                "worker.concurrency",
+                "must be at least 1",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(SettingsError::invalid(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        for (id, endpoint) in &self.endpoints {
+            let path = format!("endpoints.{id}");
+            if !matches!(endpoint.base_url.scheme(), "http" | "https") {
+                return Err(SettingsError::invalid(
+                    format!("{path}.base_url"),
+                    "must be an http(s) URL",
+                ));
+            }
+            if endpoint.api_token.expose_secret().is_empty() {
+                return Err(SettingsError::invalid(
+                    format!("{path}.api_token"),
+                    "is empty",
+                ));
+            }
+            let secret_empty = match &endpoint.webhook {
+                Some(WebhookAuth::HubSignature { secret }) => secret.expose_secret().is_empty(),
+                Some(WebhookAuth::ApiKey { key }) => key.expose_secret().is_empty(),
+                None => false,
+            };
+            if secret_empty {
+                return Err(SettingsError::invalid(
+                    format!("{path}.webhook"),
+                    "secret or key is empty",
+                ));
+            }
+        }
+        for (id, connection) in &self.connections {
+            self.validate_connection(id, connection)?;
+        }
+        Ok(())
+    }
+
+    fn validate_connection(
+        &self,
+        id: &ConnectionId,
+        connection: &ConnectionSettings,
+    ) -> Result<(), SettingsError> {
+        let path = format!("connections.{id}");
+        for side in [Side::Left, Side::Right] {
+            let cs = connection.side(side);
+            if !self.endpoints.contains_key(&cs.endpoint) {
+                return Err(SettingsError::invalid(
+                    format!("{path}.{side}.endpoint"),
+                    format!("unknown endpoint `{}`", cs.endpoint),
+                ));
+            }
+            if cs.project.is_empty() {
+                return Err(SettingsError::invalid(
+                    format!("{path}.{side}.project"),
+                    "is empty",
+                ));
+            }
+        }
+        if connection.left.endpoint == connection.right.endpoint
+            && connection
+                .left
+                .project
+                .eq_ignore_ascii_case(&connection.right.project)
+        {
+            return Err(SettingsError::invalid(
+                format!("{path}.right"),
+                "is the same endpoint and project as the left side",
+            ));
+        }
+        for field in connection.fields.keys() {
+            if Field::parse(field).is_none() {
+                let known: Vec<_> = Field::ALL.iter().map(|f| f.as_str()).collect();
+                return Err(SettingsError::invalid(
+                    format!("{path}.fields.{field}"),
+                    format!("unknown field; known fields are {}", known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The connections an endpoint takes part in, with its side in each.
+    pub fn connections_of<'a>(
+        &'a self,
+        endpoint: &'a EndpointId,
+        project: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a ConnectionId, &'a ConnectionSettings, Side)> + 'a {
+        self.connections
+            .iter()
+            .filter_map(move |(id, c)| c.side_of(endpoint, project).map(|s| (id, c, s)))
+    }
+}

@@ -1,0 +1,1 @@
+//! PostgreSQL store (to be implemented).
