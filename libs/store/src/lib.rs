@@ -2,12 +2,15 @@
 //! (so a twin is never created twice), the audit log, and poller cursors.
 //!
 //! [`Store`] is the contract; [`postgres::PgStore`] implements it for the distributed deployment.
-//! The [`conformance`] suite runs against every implementation.
+//! The `conformance` suite runs against every implementation, and `testing` hands other
+//! crates' tests a fresh PostgreSQL database (both behind the `conformance` feature).
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod model;
 pub mod postgres;
+#[cfg(any(test, feature = "conformance"))]
+pub mod testing;
 
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use jira_sync_domain::{ConnectionId, Side};
 use uuid::Uuid;
 
 pub use model::*;
+pub use postgres::PgStore;
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +31,10 @@ pub enum StoreError {
     /// A uniqueness rule was violated (for example a second link for one entity).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The record to change does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// Anything else (a bug, a schema mismatch, corrupt data): the source is kept.
     #[error(transparent)]
     Unexpected(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +68,7 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_link(&self, link: NewLink) -> Result<Link, StoreError>;
 
     /// Records a successful sync: the new base, keys as last seen, and clears the last error.
+    /// A key given as `None` keeps the stored one. `NotFound` if the link does not exist.
     async fn save_base(
         &self,
         link_id: Uuid,
@@ -70,10 +77,11 @@ pub trait Store: Send + Sync + 'static {
         right_key: Option<&str>,
     ) -> Result<(), StoreError>;
 
-    /// Records a failed attempt on a link.
+    /// Records a failed attempt on a link. `NotFound` if the link does not exist.
     async fn record_error(&self, link_id: Uuid, error: &str) -> Result<(), StoreError>;
 
-    /// Removes a link (unlink policy, or both entities deleted).
+    /// Removes a link (unlink policy, or both entities deleted). Removing a link that is
+    /// already gone succeeds.
     async fn delete_link(&self, link_id: Uuid) -> Result<(), StoreError>;
 
     /// Lists links of a connection (all connections when `None`), newest first.
@@ -91,7 +99,8 @@ pub trait Store: Send + Sync + 'static {
         source_id: &str,
     ) -> Result<CreateIntent, StoreError>;
 
-    /// Marks an intent done, with the id of the twin that now exists.
+    /// Marks an intent done, with the id of the twin that now exists. Repeating it with the
+    /// same target succeeds; another target is a `Conflict`; an unknown intent `NotFound`.
     async fn complete_intent(&self, intent_id: Uuid, target_id: &str) -> Result<(), StoreError>;
 
     /// Appends an entry to the audit log.
@@ -104,6 +113,8 @@ pub trait Store: Send + Sync + 'static {
     async fn cursor(&self, name: &str) -> Result<Option<String>, StoreError>;
 
     /// Advances a cursor; a value that sorts before the stored one is ignored (monotonic).
+    /// Values compare as byte strings, so they must sort chronologically as text: RFC 3339 UTC
+    /// times of fixed width (`2026-11-24T10:00:00.000Z`), zero-padded numbers.
     async fn advance_cursor(&self, name: &str, value: &str) -> Result<(), StoreError>;
 
     /// Whether the database answers (for readiness probes).

@@ -1,0 +1,129 @@
+//! Issue comments (bodies in Atlassian Document Format) and comment entity properties.
+
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::issues::names_a_property;
+use crate::client::{Call, JiraClient, path_arg};
+use crate::error::JiraError;
+use crate::model::{Comment, EntityProperty, PageOfComments, PropertyBody};
+
+const ISSUE: &str = "issue id or key";
+const COMMENT: &str = "comment id";
+/// Guard against a server that never ends the listing.
+const MAX_PAGES: usize = 1000;
+
+#[derive(Serialize)]
+struct NewComment<'a> {
+    body: &'a Value,
+    #[serde(skip_serializing_if = "<[EntityProperty]>::is_empty")]
+    properties: &'a [EntityProperty],
+}
+
+impl JiraClient {
+    /// All comments of an issue, oldest first, read page by page
+    /// (`GET /rest/api/3/issue/{idOrKey}/comment?orderBy=created&expand=properties`).
+    #[tracing::instrument(skip_all, fields(issue = id_or_key, pages))]
+    pub async fn comments(&self, id_or_key: &str) -> Result<Vec<Comment>, JiraError> {
+        let issue = path_arg(ISSUE, id_or_key)?;
+        let page_size = self.inner.policy.comment_page_size.max(1);
+        let mut all = Vec::new();
+        for page_number in 1..=MAX_PAGES {
+            let call = Call::new(Method::GET, &["issue", issue, "comment"])
+                .query("startAt", all.len().to_string())
+                .query("maxResults", page_size.to_string())
+                .query("orderBy", "created")
+                .query("expand", "properties");
+            let page: PageOfComments = self.execute(call).await?.json()?;
+            let got = page.comments.len();
+            all.extend(page.comments);
+            let done = match page.total {
+                Some(total) => all.len() as u64 >= total,
+                None => got < page_size as usize,
+            };
+            if got == 0 || done {
+                tracing::Span::current().record("pages", page_number);
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `POST /rest/api/3/issue/{idOrKey}/comment`, with comment properties (a sync marker) set
+    /// atomically. Like create, not replayed after an unknown outcome (it would duplicate).
+    pub async fn add_comment(
+        &self,
+        id_or_key: &str,
+        body: &Value,
+        properties: &[EntityProperty],
+    ) -> Result<Comment, JiraError> {
+        let call = Call::new(
+            Method::POST,
+            &["issue", path_arg(ISSUE, id_or_key)?, "comment"],
+        )
+        .writes(id_or_key)
+        .json(&NewComment { body, properties })?;
+        self.execute(call).await?.json()
+    }
+
+    /// `PUT /rest/api/3/issue/{idOrKey}/comment/{id}?notifyUsers=false`.
+    pub async fn update_comment(
+        &self,
+        id_or_key: &str,
+        comment_id: &str,
+        body: &Value,
+    ) -> Result<Comment, JiraError> {
+        let call = Call::new(
+            Method::PUT,
+            &[
+                "issue",
+                path_arg(ISSUE, id_or_key)?,
+                "comment",
+                path_arg(COMMENT, comment_id)?,
+            ],
+        )
+        .query("notifyUsers", "false")
+        .writes(id_or_key)
+        .json(&json!({ "body": body }))?;
+        self.execute(call).await?.json()
+    }
+
+    /// `DELETE /rest/api/3/issue/{idOrKey}/comment/{id}`. A 404 on a retry counts as done.
+    pub async fn delete_comment(&self, id_or_key: &str, comment_id: &str) -> Result<(), JiraError> {
+        let call = Call::new(
+            Method::DELETE,
+            &[
+                "issue",
+                path_arg(ISSUE, id_or_key)?,
+                "comment",
+                path_arg(COMMENT, comment_id)?,
+            ],
+        )
+        .writes(id_or_key);
+        self.execute(call).await.map(drop)
+    }
+
+    /// `GET /rest/api/3/comment/{id}/properties/{key}`: `None` when Jira says the property does
+    /// not exist; a 404 for the comment itself stays an error.
+    pub async fn comment_property(
+        &self,
+        comment_id: &str,
+        key: &str,
+    ) -> Result<Option<Value>, JiraError> {
+        let call = Call::new(
+            Method::GET,
+            &[
+                "comment",
+                path_arg(COMMENT, comment_id)?,
+                "properties",
+                path_arg("property key", key)?,
+            ],
+        );
+        match self.execute(call).await {
+            Ok(answer) => Ok(Some(answer.json::<PropertyBody>()?.value)),
+            Err(e) if e.is_not_found() && names_a_property(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The client's configuration: where Jira is, how to authenticate, and how patient to be.
+//!
+//! [`JiraClientConfig`] is plain data built from the shared settings ([`JiraClientConfig::from_settings`])
+//! or by hand in tests. The tuning knobs that the settings file does not (yet) carry live in
+//! [`ClientPolicy`] with sensible defaults. The API token stays a `SecretString` and the `Debug`
+//! output of the config never shows it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jira_sync_domain::EndpointId;
+use jira_sync_settings::{EndpointSettings, JiraClientSettings};
+use reqwest::header::HeaderMap;
+use secrecy::SecretString;
+
+/// A hook that adds headers to every outgoing request, called once per attempt inside the
+/// request's tracing span. The telemetry crate uses it to inject W3C `traceparent`/`tracestate`
+/// without this crate depending on OpenTelemetry. (`reqwest::header::HeaderMap` is `http::HeaderMap`.)
+pub type HeaderInjector = Arc<dyn Fn(&mut HeaderMap) + Send + Sync>;
+
+/// Everything a [`crate::JiraClient`] needs.
+#[derive(Clone)]
+pub struct JiraClientConfig {
+    /// Label of this endpoint in metrics and errors: the endpoint id, or the base URL's host.
+    pub name: String,
+    /// `https://<site>.atlassian.net`, or `https://api.atlassian.com/ex/jira/<cloudId>` for scoped
+    /// tokens. A path prefix is kept; `/rest/api/3/...` is appended to it.
+    pub base_url: url::Url,
+    /// The Atlassian account e-mail the token belongs to.
+    pub email: String,
+    /// The API token (HTTP Basic password). Never logged.
+    pub api_token: SecretString,
+    /// Upper bound of one attempt, from sending the request to reading the whole body.
+    pub request_timeout: Duration,
+    /// Upper bound of establishing a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Retries of transient failures inside one call (attempts = 1 + `max_retries`).
+    pub max_retries: u32,
+    /// Wall-clock bound of one call including its retries and waits. A wait that would overrun it
+    /// is not started: the error is returned so the caller can park the message instead.
+    pub retry_budget: Duration,
+    /// Sent as `User-Agent`.
+    pub user_agent: String,
+    /// Rate limiting, circuit breaker and back-off tuning.
+    pub policy: ClientPolicy,
+    /// Optional hook adding headers (trace context) to each request.
+    pub header_injector: Option<HeaderInjector>,
+}
+
+/// Tuning of the client's self-protection. The defaults suit Jira Cloud.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientPolicy {
+    /// Client-side token bucket refill rate in requests per second; `None` means unlimited.
+    pub requests_per_second: Option<f64>,
+    /// Token bucket capacity (the burst allowed after idling). At least 1.
+    pub burst: u32,
+    /// Consecutive outage-like failures (5xx, timeouts, connection errors) that open the breaker.
+    pub breaker_threshold: u32,
+    /// How long an open breaker fails fast before letting one probe through (half-open).
+    pub breaker_cooldown: Duration,
+    /// First retry delay; doubled for each further retry, then jittered by 0.7–1.3.
+    pub backoff_base: Duration,
+    /// Cap of the un-jittered retry delay.
+    pub backoff_max: Duration,
+    /// Pause of writes to one issue after Jira's per-issue write limit answered 429 without a
+    /// `Retry-After` (Jira's shortest per-issue window is 2 s).
+    pub per_issue_pause: Duration,
+    /// Page size when listing comments (Jira's maximum is 100).
+    pub comment_page_size: u32,
+}
+
+impl Default for ClientPolicy {
+    fn default() -> Self {
+        Self {
+            requests_per_second: None,
+            burst: 10,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(10),
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            per_issue_pause: Duration::from_secs(2),
+            comment_page_size: 100,
+        }
+    }
+}
+
+/// The default `User-Agent`.
+pub fn default_user_agent() -> String {
+    format!("jira-sync/{}", env!("CARGO_PKG_VERSION"))
+}
+
+impl JiraClientConfig {
+    /// A config with the given site and credentials and default timeouts and policy
+    /// (20 s request, 5 s connect, 2 retries, 10 s budget). `name` is the base URL's host.
+    pub fn new(base_url: url::Url, email: impl Into<String>, api_token: SecretString) -> Self {
+        Self {
+            name: host_name(&base_url),
+            base_url,
+            email: email.into(),
+            api_token,
+            request_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(5),
+            max_retries: 2,
+            retry_budget: Duration::from_secs(10),
+            user_agent: default_user_agent(),
+            policy: ClientPolicy::default(),
+            header_injector: None,
+        }
+    }
+
+    /// Builds the config of one endpoint from the shared settings. `name` is the base URL's host;
+    /// prefer [`JiraClientConfig::from_endpoint`] when the endpoint id is at hand.
+    pub fn from_settings(endpoint: &EndpointSettings, client: &JiraClientSettings) -> Self {
+        Self {
+            request_timeout: client.request_timeout,
+            connect_timeout: client.connect_timeout,
+            max_retries: client.max_retries,
+            retry_budget: client.retry_budget,
+            ..Self::new(
+                endpoint.base_url.clone(),
+                endpoint.email.clone(),
+                endpoint.api_token.clone(),
+            )
+        }
+    }
+
+    /// Like [`JiraClientConfig::from_settings`], labelled with the endpoint id.
+    pub fn from_endpoint(
+        id: &EndpointId,
+        endpoint: &EndpointSettings,
+        client: &JiraClientSettings,
+    ) -> Self {
+        Self::from_settings(endpoint, client).with_name(id.as_str())
+    }
+
+    /// Sets the metrics/error label.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the hook that adds headers (such as `traceparent`) to every outgoing request.
+    pub fn with_header_injector(
+        mut self,
+        injector: impl Fn(&mut HeaderMap) + Send + Sync + 'static,
+    ) -> Self {
+        self.header_injector = Some(Arc::new(injector));
+        self
+    }
+
+    /// Replaces the policy.
+    pub fn with_policy(mut self, policy: ClientPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+fn host_name(url: &url::Url) -> String {
+    url.host_str().unwrap_or("jira").to_owned()
+}
+
+/// The URL without any user-info, for display.
+pub(crate) fn redacted(url: &url::Url) -> url::Url {
+    let mut url = url.clone();
+    // Both fail only for URLs that cannot carry user-info at all, which is then already absent.
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url
+}
+
+impl fmt::Debug for JiraClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JiraClientConfig")
+            .field("name", &self.name)
+            .field("base_url", &redacted(&self.base_url).as_str())
+            .field("email", &self.email)
+            .field("api_token", &"[REDACTED]")
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retry_budget", &self.retry_budget)
+            .field("user_agent", &self.user_agent)
+            .field("policy", &self.policy)
+            .field("header_injector", &self.header_injector.is_some())
+            .finish()
+    }
+}
