@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use amqp::AmqpTransport;
 pub use envelope::{Envelope, Failure};
 
 /// Transport failures.

@@ -1,1 +1,0 @@
-//! RabbitMQ transport (to be implemented).
