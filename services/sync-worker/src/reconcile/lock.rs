@@ -1,0 +1,88 @@
+//! Which lock a reconcile takes, so that all work on one pair of issues is serialized.
+//!
+//! - A linked entity locks `connection/left/<left id>`: requests for either side of the pair
+//!   take the same key.
+//! - An unlinked entity locks `connection/<side>/<entity id>`. For an unlinked LEFT entity that
+//!   is the key its link will have, so its creator and any later request agree.
+//! - An unlinked twin (it carries our origin marker, its link is not stored yet) locks the key
+//!   of its ORIGIN, which is the key its creator holds: it waits for the creator to finish
+//!   instead of racing it, and can never be mistaken for a new issue that needs a twin.
+//!
+//! The key can change while waiting (a link appears), so the caller re-checks after locking
+//! and relocks when the key it needs is no longer the one it holds.
+
+use jira_sync_domain::{ConnectionId, Side};
+use jira_sync_store::Link;
+
+/// The lock key of an entity on `side` with id `entity_id`, given its link (if any).
+pub fn lock_key(
+    connection: &ConnectionId,
+    side: Side,
+    entity_id: &str,
+    link: Option<&Link>,
+) -> String {
+    match link {
+        Some(link) => format!("{connection}/left/{}", link.left_id),
+        None => format!("{connection}/{side}/{entity_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::test_support::connection_id;
+
+    fn link(left: &str, right: &str) -> Link {
+        Link {
+            id: Uuid::now_v7(),
+            connection: connection_id(),
+            left_id: left.into(),
+            right_id: right.into(),
+            left_key: None,
+            right_key: None,
+            base: Default::default(),
+            created_at: Utc::now(),
+            last_synced_at: None,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn both_sides_of_a_linked_pair_take_the_same_key() {
+        let c = connection_id();
+        let pair = link("100", "200");
+        let from_left = lock_key(&c, Side::Left, "100", Some(&pair));
+        let from_right = lock_key(&c, Side::Right, "200", Some(&pair));
+        assert_eq!(from_left, "a-to-b/left/100");
+        assert_eq!(from_right, from_left);
+    }
+
+    #[test]
+    fn an_unlinked_entity_locks_its_own_side_and_id() {
+        let c = connection_id();
+        assert_eq!(lock_key(&c, Side::Right, "200", None), "a-to-b/right/200");
+        assert_eq!(lock_key(&c, Side::Left, "100", None), "a-to-b/left/100");
+    }
+
+    #[test]
+    fn a_left_entity_keeps_its_key_when_it_becomes_linked() {
+        let c = connection_id();
+        assert_eq!(
+            lock_key(&c, Side::Left, "100", None),
+            lock_key(&c, Side::Left, "100", Some(&link("100", "200")))
+        );
+    }
+
+    #[test]
+    fn keys_of_different_connections_never_collide() -> Result<(), jira_sync_domain::IdError> {
+        let other = ConnectionId::parse("a-to-c")?;
+        assert_ne!(
+            lock_key(&connection_id(), Side::Left, "100", None),
+            lock_key(&other, Side::Left, "100", None)
+        );
+        Ok(())
+    }
+}

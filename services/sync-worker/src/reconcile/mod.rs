@@ -1,0 +1,306 @@
+//! The reconcile engine: brings one entity of one connection into sync, level-triggered and
+//! idempotent.
+//!
+//! Per request: resolve the connection and the entity's side, take the entity's lock
+//! ([`lock`]), then either create and link its twin ([`twin`]) or merge the linked pair three
+//! ways and write the difference ([`apply`]). What caused the request does not matter: the
+//! current state of both sides and the stored base decide, so duplicates, reordering and our
+//! own writes coming back as webhooks all reconcile to nothing.
+//!
+//! Decoding deliveries, retries and acknowledgements belong to [`crate::handler`]; HTTP
+//! details and the transient/permanent classification of Jira failures to the Jira client.
+
+mod apply;
+pub mod jira_map;
+pub mod lock;
+mod twin;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jira_sync_domain::document::Snapshot;
+use jira_sync_domain::{CanonicalIssue, ConnectionId, EndpointId, Field, ReconcileRequest, Side};
+use jira_sync_settings::{ConnectionSettings, ConnectionSide, Settings};
+use jira_sync_store::{NewAuditEntry, Store, StoreError};
+use serde_json::Value;
+use tracing::{debug, warn};
+use uuid::Uuid;
+
+use crate::error::{ReconcileError, chain};
+use crate::jira::{Issue, JiraClient, JiraClients};
+use jira_map::ORIGIN_PROPERTY;
+use lock::lock_key;
+
+/// How long a reconcile waits for an entity's lock before giving up (a transient failure).
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// How often a reconcile may find that it holds the wrong lock before giving up.
+const MAX_RELOCKS: usize = 4;
+
+/// What one reconcile did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A twin was created on the other side and linked to the entity.
+    Created {
+        link_id: Uuid,
+        twin_id: String,
+        twin_key: String,
+    },
+    /// A linked pair was merged; the named fields were written to each side (none when it was
+    /// already in sync), and `held` lists conflicts left for a person.
+    Synced {
+        link_id: Uuid,
+        to_left: Vec<String>,
+        to_right: Vec<String>,
+        held: Vec<String>,
+    },
+    /// The issue on `side` no longer exists; nothing was written.
+    Deleted { side: Side, link_id: Option<Uuid> },
+    /// Nothing to do: `out_of_scope` (another project), `foreign_marker` (an issue carrying a
+    /// copied origin marker of an entity that is linked elsewhere), `origin_deleted`.
+    Skipped { reason: &'static str },
+}
+
+impl Outcome {
+    /// Whether anything was written to Jira.
+    pub fn wrote(&self) -> bool {
+        match self {
+            Outcome::Created { .. } => true,
+            Outcome::Synced {
+                to_left, to_right, ..
+            } => !to_left.is_empty() || !to_right.is_empty(),
+            Outcome::Deleted { .. } | Outcome::Skipped { .. } => false,
+        }
+    }
+}
+
+/// The reconcile engine. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Reconciler {
+    settings: Arc<Settings>,
+    store: Arc<dyn Store>,
+    jira: Arc<JiraClients>,
+    lock_wait: Duration,
+}
+
+/// The resolved view of one request: its connection, its side and both sides' clients.
+pub(crate) struct Ctx<'a> {
+    request: &'a ReconcileRequest,
+    connection: &'a ConnectionSettings,
+    side: Side,
+    fields: Vec<Field>,
+    left: &'a JiraClient,
+    right: &'a JiraClient,
+    trace_id: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    fn id(&self) -> &ConnectionId {
+        &self.request.connection
+    }
+
+    fn client(&self, side: Side) -> &JiraClient {
+        match side {
+            Side::Left => self.left,
+            Side::Right => self.right,
+        }
+    }
+
+    fn config(&self, side: Side) -> &ConnectionSide {
+        self.connection.side(side)
+    }
+
+    fn endpoint(&self, side: Side) -> &EndpointId {
+        &self.connection.side(side).endpoint
+    }
+}
+
+/// What a reconcile holding a lock found it must do next.
+pub(crate) enum Step {
+    Done(Outcome),
+    /// The entity needs another lock key (a link appeared, or it is a twin whose creator holds
+    /// its origin's key): release and take this one.
+    Relock(String),
+}
+
+impl Reconciler {
+    /// An engine for the connections in `settings`, with one Jira client per endpoint.
+    pub fn new(settings: Arc<Settings>, store: Arc<dyn Store>, jira: JiraClients) -> Self {
+        Self {
+            settings,
+            store,
+            jira: Arc::new(jira),
+            lock_wait: LOCK_WAIT,
+        }
+    }
+
+    /// Changes how long a reconcile waits for a busy lock (default [`LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Brings the entity of `request` into sync. `trace_id` goes into audit entries.
+    #[tracing::instrument(skip_all, fields(
+        connection = %request.connection,
+        endpoint = %request.endpoint,
+        entity = %request.entity_id,
+    ))]
+    pub async fn reconcile(
+        &self,
+        request: &ReconcileRequest,
+        trace_id: Option<&str>,
+    ) -> Result<Outcome, ReconcileError> {
+        let ctx = self.context(request, trace_id)?;
+        let link = (self.store)
+            .find_link(ctx.id(), ctx.side, &request.entity_id)
+            .await?;
+        let mut key = lock_key(ctx.id(), ctx.side, &request.entity_id, link.as_ref());
+        for _ in 0..MAX_RELOCKS {
+            let Some(guard) = self.store.lock(&key, self.lock_wait).await? else {
+                return Err(ReconcileError::LockBusy(key));
+            };
+            debug!(lock = %key, "lock taken");
+            let step = self.reconcile_locked(&ctx, &key).await;
+            if let Err(e) = guard.release().await {
+                warn!(lock = %key, error = %chain(&e), "lock release failed");
+            }
+            match step? {
+                Step::Done(outcome) => return Ok(outcome),
+                Step::Relock(next) => key = next,
+            }
+        }
+        Err(ReconcileError::LockUnstable)
+    }
+
+    /// Records `error` as the last error of the entity's link, if it has one.
+    pub async fn record_error(
+        &self,
+        request: &ReconcileRequest,
+        error: &str,
+    ) -> Result<(), ReconcileError> {
+        let ctx = self.context(request, None)?;
+        if let Some(link) = (self.store)
+            .find_link(ctx.id(), ctx.side, &request.entity_id)
+            .await?
+        {
+            self.store.record_error(link.id, error).await?;
+        }
+        Ok(())
+    }
+
+    fn context<'a>(
+        &'a self,
+        request: &'a ReconcileRequest,
+        trace_id: Option<&'a str>,
+    ) -> Result<Ctx<'a>, ReconcileError> {
+        let connection = (self.settings.connections)
+            .get(&request.connection)
+            .ok_or_else(|| ReconcileError::UnknownConnection(request.connection.clone()))?;
+        // The key's project tells the sides apart when both use the same endpoint.
+        let project = request.issue_key.as_ref().map(|k| k.project());
+        let side = connection
+            .side_of(&request.endpoint, project)
+            .or_else(|| connection.side_of(&request.endpoint, None))
+            .ok_or_else(|| ReconcileError::EndpointNotInConnection {
+                connection: request.connection.clone(),
+                endpoint: request.endpoint.clone(),
+            })?;
+        let client = |side: Side| {
+            let endpoint = &connection.side(side).endpoint;
+            (self.jira)
+                .get(endpoint)
+                .ok_or_else(|| ReconcileError::NoClient(endpoint.clone()))
+        };
+        Ok(Ctx {
+            request,
+            connection,
+            side,
+            fields: connection.synced_fields(),
+            left: client(Side::Left)?,
+            right: client(Side::Right)?,
+            trace_id,
+        })
+    }
+
+    /// One pass under the lock `held`.
+    async fn reconcile_locked(&self, ctx: &Ctx<'_>, held: &str) -> Result<Step, ReconcileError> {
+        // Re-check: the link may have been stored while we waited for the lock.
+        let link = (self.store)
+            .find_link(ctx.id(), ctx.side, &ctx.request.entity_id)
+            .await?;
+        match link {
+            Some(link) => {
+                let needed = lock_key(ctx.id(), ctx.side, &ctx.request.entity_id, Some(&link));
+                if needed != held {
+                    return Ok(Step::Relock(needed));
+                }
+                self.reconcile_linked(ctx, link).await.map(Step::Done)
+            }
+            None => self.reconcile_unlinked(ctx, held).await,
+        }
+    }
+
+    /// Reads an issue with the synced fields and the origin marker; `None` when it is gone.
+    async fn read(
+        &self,
+        ctx: &Ctx<'_>,
+        side: Side,
+        id: &str,
+    ) -> Result<Option<Issue>, ReconcileError> {
+        let fields = jira_map::read_fields(&ctx.fields);
+        match ctx
+            .client(side)
+            .get_issue(id, &fields, &[ORIGIN_PROPERTY])
+            .await
+        {
+            Ok(issue) => Ok(Some(issue)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(source) => Err(ReconcileError::jira(
+                ctx.endpoint(side),
+                "read",
+                id.to_owned(),
+                source,
+            )),
+        }
+    }
+
+    /// The canonical document of an issue read from `side`.
+    fn canonical(
+        &self,
+        ctx: &Ctx<'_>,
+        side: Side,
+        issue: &Issue,
+    ) -> Result<CanonicalIssue, ReconcileError> {
+        jira_map::to_canonical(&issue.fields, side, ctx.connection).map_err(|source| {
+            ReconcileError::Mapping {
+                endpoint: ctx.endpoint(side).clone(),
+                issue: issue.key.clone(),
+                source,
+            }
+        })
+    }
+
+    /// Appends an audit entry for this request.
+    async fn audit(
+        &self,
+        ctx: &Ctx<'_>,
+        link_id: Option<Uuid>,
+        action: &str,
+        target: Side,
+        changes: &Snapshot,
+    ) -> Result<(), StoreError> {
+        let entry = NewAuditEntry {
+            link_id,
+            connection: ctx.id().clone(),
+            action: action.to_owned(),
+            target,
+            fields: changes.keys().cloned().collect(),
+            changes: Value::Object(changes.clone().into_iter().collect()),
+            trigger: ctx.request.trigger.name().to_owned(),
+            delivery_id: Some(ctx.request.delivery_id.to_string()),
+            trace_id: ctx.trace_id.map(str::to_owned),
+        };
+        self.store.append_audit(entry).await
+    }
+}

@@ -1,0 +1,350 @@
+//! The unlinked path: create an entity's twin on the other side exactly once, or recognise an
+//! issue as a twin we created and (re)store its link.
+//!
+//! Exactly once, across crashes and concurrent workers:
+//! 1. an intent is recorded before the create call (`begin_intent` is idempotent);
+//! 2. the twin carries the origin marker property, set atomically by the create call;
+//! 3. a retry that finds an intent without a target searches the other project for a twin
+//!    whose marker names the source, before it creates anything;
+//! 4. a twin seen before its link is stored waits on its origin's lock (see [`super::lock`]) and
+//!    never gets a twin of its own; if its creator died, the twin's reconcile stores the link.
+
+use chrono::{DateTime, Utc};
+use jira_sync_domain::document::Snapshot;
+use jira_sync_domain::{Field, Side};
+use jira_sync_store::{CreateIntent, Link, NewLink};
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::jira_map::{self, ORIGIN_PROPERTY, OriginMarker};
+use super::lock::lock_key;
+use super::{Ctx, Outcome, Reconciler, Step};
+use crate::error::ReconcileError;
+use crate::jira::{CreateIssue, EntityProperty, Issue, SearchRequest};
+
+/// How far before the intent the twin search looks (clock skew between us and Jira).
+const SEARCH_MARGIN_MINUTES: i64 = 2;
+/// Page size and page limit of the twin search.
+const SEARCH_PAGE: u32 = 100;
+const SEARCH_MAX_PAGES: usize = 50;
+
+impl Reconciler {
+    /// Reconciles an entity that has no link yet (the caller holds `held`).
+    pub(super) async fn reconcile_unlinked(
+        &self,
+        ctx: &Ctx<'_>,
+        held: &str,
+    ) -> Result<Step, ReconcileError> {
+        let Some(source) = self.read(ctx, ctx.side, &ctx.request.entity_id).await? else {
+            info!("issue is gone and was never linked; nothing to do");
+            return Ok(Step::Done(Outcome::Deleted {
+                side: ctx.side,
+                link_id: None,
+            }));
+        };
+        let in_scope = jira_map::project_key(&source.fields)
+            .is_some_and(|p| p.eq_ignore_ascii_case(&ctx.config(ctx.side).project));
+        if !in_scope {
+            info!(key = %source.key, "issue is outside the connection's project");
+            return Ok(Step::Done(Outcome::Skipped {
+                reason: "out_of_scope",
+            }));
+        }
+        // Ids are per site: the origin and its twin may well have the same id. Only when both
+        // sides share a site does a marker naming the issue itself make no sense.
+        let same_site = ctx.endpoint(ctx.side) == ctx.endpoint(ctx.side.other());
+        let marker = OriginMarker::of(&source.properties).filter(|m| {
+            m.is_from(ctx.id(), ctx.endpoint(ctx.side.other())) && !(same_site && m.id == source.id)
+        });
+        match marker {
+            Some(marker) => self.adopt_twin(ctx, held, &source, &marker).await,
+            None => self.ensure_twin(ctx, held, &source).await,
+        }
+    }
+
+    /// `twin` carries our marker: it was created from `marker.id` on the other side.
+    async fn adopt_twin(
+        &self,
+        ctx: &Ctx<'_>,
+        held: &str,
+        twin: &Issue,
+        marker: &OriginMarker,
+    ) -> Result<Step, ReconcileError> {
+        let origin_side = ctx.side.other();
+        let origin_key = lock_key(ctx.id(), origin_side, &marker.id, None);
+        if origin_key != held {
+            // Its creator holds this key until the link is stored: wait for it.
+            return Ok(Step::Relock(origin_key));
+        }
+        // We hold the creator's lock, so the creator finished or died.
+        if let Some(link) = (self.store)
+            .find_link(ctx.id(), origin_side, &marker.id)
+            .await?
+        {
+            if link.id_on(ctx.side) == twin.id {
+                return self.continue_linked(ctx, held, link).await;
+            }
+            warn!(key = %twin.key, origin = %marker.id, "issue carries the marker of an origin linked elsewhere (a copy?); not syncing it");
+            return Ok(Step::Done(Outcome::Skipped {
+                reason: "foreign_marker",
+            }));
+        }
+        let intent = (self.store)
+            .begin_intent(ctx.id(), origin_side, &marker.id)
+            .await?;
+        match intent.target_id.as_deref() {
+            Some(target) if target != twin.id => {
+                warn!(key = %twin.key, origin = %marker.id, twin = target, "origin already has another twin; not syncing this copy");
+                return Ok(Step::Done(Outcome::Skipped {
+                    reason: "foreign_marker",
+                }));
+            }
+            Some(_) => {}
+            None => self.store.complete_intent(intent.id, &twin.id).await?,
+        }
+        let Some(origin) = self.read(ctx, origin_side, &marker.id).await? else {
+            info!(origin = %marker.id, "the origin of this twin is gone; nothing to link");
+            return Ok(Step::Done(Outcome::Skipped {
+                reason: "origin_deleted",
+            }));
+        };
+        // The creator died between create and link: store the link it could not.
+        let base = self.canonical(ctx, ctx.side, twin)?.snapshot(&ctx.fields);
+        let link = self
+            .link_pair(ctx, origin_side, &origin, twin, base)
+            .await?;
+        info!(link = %link.id, origin = %origin.key, twin = %twin.key, "repaired the link of an interrupted create");
+        self.continue_linked(ctx, held, link).await
+    }
+
+    /// `source` is an original issue without a twin: find or create its twin, then link them.
+    async fn ensure_twin(
+        &self,
+        ctx: &Ctx<'_>,
+        held: &str,
+        source: &Issue,
+    ) -> Result<Step, ReconcileError> {
+        let intent = (self.store)
+            .begin_intent(ctx.id(), ctx.side, &source.id)
+            .await?;
+        let other = ctx.side.other();
+        let existing = match intent.target_id.as_deref() {
+            Some(twin_id) => Some(self.read(ctx, other, twin_id).await?.ok_or_else(|| {
+                ReconcileError::TwinMissing {
+                    twin_id: twin_id.to_owned(),
+                }
+            })?),
+            None => self.find_twin(ctx, &intent, &source.id).await?,
+        };
+        if let Some(twin) = existing {
+            if intent.target_id.is_none() {
+                self.store.complete_intent(intent.id, &twin.id).await?;
+            }
+            let base = self.canonical(ctx, other, &twin)?.snapshot(&ctx.fields);
+            let link = self.link_pair(ctx, ctx.side, source, &twin, base).await?;
+            info!(link = %link.id, twin = %twin.key, "found the twin of an interrupted create and linked it");
+            return self.continue_linked(ctx, held, link).await;
+        }
+
+        let (twin, written) = self.create_twin(ctx, source).await?;
+        self.store.complete_intent(intent.id, &twin.id).await?;
+        let link = (self.link_pair(ctx, ctx.side, source, &twin, written.clone())).await?;
+        self.audit(ctx, Some(link.id), "create", other, &written)
+            .await?;
+        info!(link = %link.id, twin = %twin.key, "created the twin");
+        Ok(Step::Done(Outcome::Created {
+            link_id: link.id,
+            twin_id: twin.id,
+            twin_key: twin.key,
+        }))
+    }
+
+    /// Creates the twin of `source` on the other side, marked with its origin. Returns the
+    /// twin and the canonical snapshot written (the new link's base).
+    async fn create_twin(
+        &self,
+        ctx: &Ctx<'_>,
+        source: &Issue,
+    ) -> Result<(Issue, Snapshot), ReconcileError> {
+        let other = ctx.side.other();
+        let canonical = self.canonical(ctx, ctx.side, source)?;
+        let allowed: Vec<Field> = (ctx.fields.iter().copied())
+            .filter(|f| {
+                (ctx.connection.fields.get(f.as_str()))
+                    .is_some_and(|rule| rule.direction.allows_from(ctx.side))
+            })
+            .collect();
+        let written = canonical.snapshot(&allowed);
+        // Empty values are what a new issue has anyway; leave them to Jira's defaults.
+        let non_empty: Snapshot = (written.iter())
+            .filter(|(_, v)| !is_empty(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut fields = jira_map::to_jira_fields(&non_empty, other, ctx.connection).map_err(
+            |source_error| ReconcileError::Mapping {
+                endpoint: ctx.endpoint(ctx.side).clone(),
+                issue: source.key.clone(),
+                source: source_error,
+            },
+        )?;
+        let target = ctx.config(other);
+        // Jira requires a summary even when it is not a synced field.
+        fields
+            .entry("summary")
+            .or_insert_with(|| json!(canonical.summary));
+        fields.insert("project".into(), json!({ "key": target.project }));
+        fields.insert("issuetype".into(), json!({ "name": target.issue_type }));
+        let marker = OriginMarker::new(ctx.id(), ctx.endpoint(ctx.side), &source.id, &source.key);
+        let request = CreateIssue {
+            fields,
+            properties: vec![EntityProperty {
+                key: ORIGIN_PROPERTY.to_owned(),
+                value: marker.to_value(),
+            }],
+        };
+        let created = (ctx.client(other).create_issue(&request).await).map_err(|e| {
+            ReconcileError::jira(
+                ctx.endpoint(other),
+                "create",
+                format!("the twin of {} in {}", source.key, target.project),
+                e,
+            )
+        })?;
+        let twin = Issue {
+            id: created.id,
+            key: created.key,
+            fields: Default::default(),
+            properties: Default::default(),
+        };
+        Ok((twin, written))
+    }
+
+    /// Searches the other side's project for a twin whose marker names `source_id`, among the
+    /// issues created since shortly before the intent.
+    async fn find_twin(
+        &self,
+        ctx: &Ctx<'_>,
+        intent: &CreateIntent,
+        source_id: &str,
+    ) -> Result<Option<Issue>, ReconcileError> {
+        let other = ctx.side.other();
+        let project = &ctx.config(other).project;
+        let mut request = SearchRequest {
+            jql: twin_search_jql(project, intent.created_at),
+            fields: (jira_map::read_fields(&ctx.fields).into_iter())
+                .map(str::to_owned)
+                .collect(),
+            properties: vec![ORIGIN_PROPERTY.to_owned()],
+            max_results: SEARCH_PAGE,
+            next_page_token: None,
+        };
+        // Plain REST properties are not JQL-searchable on real Jira: filter here.
+        let source_endpoint = ctx.endpoint(ctx.side);
+        for _ in 0..SEARCH_MAX_PAGES {
+            let page = (ctx.client(other).search_jql(&request).await).map_err(|e| {
+                ReconcileError::jira(
+                    ctx.endpoint(other),
+                    "search",
+                    format!("project {project}"),
+                    e,
+                )
+            })?;
+            let found = page.issues.into_iter().find(|issue| {
+                OriginMarker::of(&issue.properties)
+                    .is_some_and(|m| m.is_from(ctx.id(), source_endpoint) && m.id == source_id)
+            });
+            if found.is_some() {
+                return Ok(found);
+            }
+            match page.next_page_token {
+                Some(token) if !page.is_last => request.next_page_token = Some(token),
+                _ => return Ok(None),
+            }
+        }
+        warn!(%project, "twin search stopped after {SEARCH_MAX_PAGES} pages without a match");
+        Ok(None)
+    }
+
+    /// Stores the link between `source` on `source_side` and its twin.
+    async fn link_pair(
+        &self,
+        ctx: &Ctx<'_>,
+        source_side: Side,
+        source: &Issue,
+        twin: &Issue,
+        base: Snapshot,
+    ) -> Result<Link, ReconcileError> {
+        let (left, right) = match source_side {
+            Side::Left => (source, twin),
+            Side::Right => (twin, source),
+        };
+        let link = NewLink {
+            connection: ctx.id().clone(),
+            left_id: left.id.clone(),
+            right_id: right.id.clone(),
+            left_key: Some(left.key.clone()),
+            right_key: Some(right.key.clone()),
+            base,
+        };
+        Ok(self.store.insert_link(link).await?)
+    }
+
+    /// After a link was found or repaired: merge the pair now (their fields may have drifted
+    /// since the create) if we hold the pair's lock, else take it.
+    async fn continue_linked(
+        &self,
+        ctx: &Ctx<'_>,
+        held: &str,
+        link: Link,
+    ) -> Result<Step, ReconcileError> {
+        let needed = lock_key(ctx.id(), ctx.side, &ctx.request.entity_id, Some(&link));
+        if needed == held {
+            self.reconcile_linked(ctx, link).await.map(Step::Done)
+        } else {
+            Ok(Step::Relock(needed))
+        }
+    }
+}
+
+/// The JQL that lists the issues of `project` created since shortly before `since`, newest
+/// first. Jira reads the date in the searching user's time zone; the margin covers clock skew,
+/// and a bot user set to UTC (as the simulator is) makes it exact.
+pub(crate) fn twin_search_jql(project: &str, since: DateTime<Utc>) -> String {
+    let from = since - chrono::Duration::minutes(SEARCH_MARGIN_MINUTES);
+    let project = project.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "project = \"{project}\" AND created >= \"{}\" ORDER BY created DESC",
+        from.format("%Y-%m-%d %H:%M")
+    )
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_twin_search_starts_two_minutes_before_the_intent() {
+        let since = Utc.with_ymd_and_hms(2026, 11, 24, 10, 1, 30).single();
+        let jql = since.map(|s| twin_search_jql("PART", s));
+        assert_eq!(
+            jql.as_deref(),
+            Some(r#"project = "PART" AND created >= "2026-11-24 09:59" ORDER BY created DESC"#)
+        );
+    }
+
+    #[test]
+    fn quotes_in_a_project_key_cannot_break_out_of_the_jql_string() {
+        let jql = twin_search_jql(r#"A" OR project = "B"#, Utc::now());
+        assert!(jql.starts_with(r#"project = "A\" OR project = \"B" AND"#));
+    }
+}
