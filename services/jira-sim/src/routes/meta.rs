@@ -1,0 +1,44 @@
+//! `GET /myself`, `GET /field` and `GET /serverInfo`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::{actor, ok};
+use crate::clock::jira_time;
+use crate::error::ApiError;
+use crate::site::Site;
+use crate::state::field_defs::{SYSTEM_FIELDS, custom_details, system_details};
+use crate::state::render;
+
+pub(super) async fn myself(
+    site: web::Data<Site>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let account = actor(&req)?;
+    Ok(ok(&render::myself(&site.cat, &account)))
+}
+
+pub(super) async fn fields(site: web::Data<Site>) -> HttpResponse {
+    let list: Vec<Value> = SYSTEM_FIELDS
+        .iter()
+        .map(system_details)
+        .chain(site.cat.custom_fields.iter().map(custom_details))
+        .collect();
+    ok(&Value::Array(list))
+}
+
+pub(super) async fn server_info(site: web::Data<Site>) -> HttpResponse {
+    let now = site.lock().clock.now_ms();
+    ok(&json!({
+        "baseUrl": site.cat.base_url,
+        "displayUrl": site.cat.base_url,
+        "version": "1001.0.0-SNAPSHOT",
+        "versionNumbers": [1001, 0, 0],
+        "deploymentType": "Cloud",
+        "buildNumber": 100_300,
+        "buildDate": "2026-11-01T00:00:00.000+0000",
+        "serverTime": jira_time(now),
+        "scmInfo": "jira-sync-jira-sim",
+        "serverTitle": format!("Jira ({})", site.name),
+    }))
+}

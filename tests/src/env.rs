@@ -1,0 +1,272 @@
+//! [`TestEnv`]: one complete installation under test.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jira_sync_ingress::{IngressDeps, StoreReadiness};
+use jira_sync_jira_sim::{SimConfig, SiteConfig, SiteHandle, Simulator, WebhookSpec};
+use jira_sync_settings::Settings;
+use jira_sync_store::testing::{TestDatabase, fresh_postgres};
+use jira_sync_transport::amqp::AmqpTransport;
+use jira_sync_transport::conformance::fault_proxy::FaultProxy;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::jira::SiteActor;
+use crate::queues::QueueProbe;
+
+/// The webhook secret of site A's and site B's endpoints.
+pub const SECRET_A: &str = "whsec-a-0123456789";
+pub const SECRET_B: &str = "whsec-b-0123456789";
+
+/// Knobs of one environment.
+#[derive(Debug, Clone)]
+pub struct EnvOptions {
+    /// Extra TOML appended to the generated config (e.g. `[jira]` overrides).
+    pub extra_toml: String,
+    /// Retry tiers of the work queue.
+    pub retry_delays: Vec<&'static str>,
+    pub max_attempts: u32,
+    /// Client-side retries inside one reconcile.
+    pub jira_max_retries: u32,
+    /// Register the simulators' webhooks on the ingress.
+    pub webhooks: bool,
+    pub worker_concurrency: usize,
+}
+
+impl Default for EnvOptions {
+    fn default() -> Self {
+        Self {
+            extra_toml: String::new(),
+            retry_delays: vec!["200ms", "1s", "3s"],
+            max_attempts: 6,
+            jira_max_retries: 0,
+            webhooks: true,
+            worker_concurrency: 4,
+        }
+    }
+}
+
+/// Two simulated Jira sites (`a` with project `A`, `b` with project `B`), the ingress and the
+/// worker, a fresh database and a unique queue prefix.
+pub struct TestEnv {
+    pub sim: Simulator,
+    pub db: TestDatabase,
+    pub settings: Settings,
+    /// Between the services and RabbitMQ: `cut()` takes the broker away.
+    pub broker: FaultProxy,
+    /// Reaches the same queues directly, for inspection.
+    pub queues: QueueProbe,
+    pub ingress_url: String,
+    pub worker_url: String,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    direct_amqp: jira_sync_settings::AmqpSettings,
+}
+
+fn amqp_upstream() -> String {
+    std::env::var("JIRA_SYNC_TEST_AMQP_ADDR").unwrap_or_else(|_| "127.0.0.1:5672".to_owned())
+}
+
+fn config_toml(a: &str, b: &str, broker: &str, prefix: &str, options: &EnvOptions) -> String {
+    let delays = options
+        .retry_delays
+        .iter()
+        .map(|d| format!("\"{d}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"
+[amqp]
+url = "amqp://guest:guest@{broker}/%2f"
+prefix = "{prefix}"
+retry_delays = [{delays}]
+max_attempts = {max_attempts}
+confirm_timeout = "2s"
+
+[ingress]
+listen = "127.0.0.1:0"
+unavailable_retry_after = "5s"
+
+[worker]
+listen = "127.0.0.1:0"
+concurrency = {concurrency}
+drain_timeout = "5s"
+
+[jira]
+request_timeout = "3s"
+connect_timeout = "1s"
+max_retries = {jira_retries}
+retry_budget = "1s"
+
+[endpoints.jira-a]
+kind = "jira_cloud"
+base_url = "{a}"
+email = "bot@a.example.com"
+api_token = "a-bot-token"
+webhook = {{ method = "hub_signature", secret = "{SECRET_A}" }}
+
+[endpoints.jira-b]
+kind = "jira_cloud"
+base_url = "{b}"
+email = "bot@b.example.com"
+api_token = "b-bot-token"
+webhook = {{ method = "hub_signature", secret = "{SECRET_B}" }}
+
+[connections.a-to-b]
+left = {{ endpoint = "jira-a", project = "A" }}
+right = {{ endpoint = "jira-b", project = "B" }}
+priority_map = [{{ left = "High", right = "Highest" }}]
+{extra}
+"#,
+        max_attempts = options.max_attempts,
+        concurrency = options.worker_concurrency,
+        jira_retries = options.jira_max_retries,
+        extra = options.extra_toml,
+    )
+}
+
+impl TestEnv {
+    /// Starts everything; panics with a clear message when PostgreSQL or RabbitMQ is down.
+    pub async fn start(options: EnvOptions) -> Self {
+        let sim_config = SimConfig {
+            sites: vec![SiteConfig::named("a"), SiteConfig::named("b")],
+            webhook_retry_delay: Duration::from_millis(300),
+            ..SimConfig::default()
+        };
+        let sim = Simulator::start(sim_config)
+            .await
+            .unwrap_or_else(|e| panic!("start the Jira simulator: {e}"));
+        let db = fresh_postgres().await;
+        let upstream = amqp_upstream();
+        if let Err(e) = tokio::net::TcpStream::connect(&upstream).await {
+            panic!("RabbitMQ is not reachable at {upstream} ({e}): run scripts/test");
+        }
+        let broker = FaultProxy::start(upstream.clone())
+            .await
+            .unwrap_or_else(|e| panic!("start the broker proxy: {e}"));
+        let prefix = format!("e2e-{}", uuid::Uuid::new_v4().simple());
+        let (a, b) = (site(&sim, "a").base_url(), site(&sim, "b").base_url());
+        let text = config_toml(&a, &b, &broker.addr().to_string(), &prefix, &options);
+        let mut settings =
+            Settings::from_toml(&text).unwrap_or_else(|e| panic!("test settings: {e}"));
+        settings.database = db.settings();
+        let direct_text = config_toml(&a, &b, &upstream, &prefix, &options);
+        let direct_amqp = Settings::from_toml(&direct_text)
+            .unwrap_or_else(|e| panic!("direct settings: {e}"))
+            .amqp;
+        let queues = QueueProbe::connect(&direct_amqp).await;
+
+        let shutdown = CancellationToken::new();
+        let mut tasks = Vec::new();
+        let transport = AmqpTransport::new(&settings.amqp)
+            .unwrap_or_else(|e| panic!("create the transport: {e}"));
+        transport
+            .declare_topology()
+            .await
+            .unwrap_or_else(|e| panic!("declare the topology: {e}"));
+        let ingress = jira_sync_ingress::Application::build_with(
+            settings.clone(),
+            IngressDeps {
+                publisher: transport.publisher(),
+                readiness: Arc::new(StoreReadiness(Arc::new(db.store.clone()))),
+            },
+        )
+        .unwrap_or_else(|e| panic!("build the ingress: {e}"));
+        let ingress_url = format!("http://127.0.0.1:{}", ingress.port());
+        let consumer = transport
+            .consumer()
+            .await
+            .unwrap_or_else(|e| panic!("subscribe the worker: {e}"));
+        let worker = jira_sync_worker::Application::build_with(
+            settings.clone(),
+            Arc::new(db.store.clone()),
+            consumer,
+        )
+        .unwrap_or_else(|e| panic!("build the worker: {e}"));
+        let worker_url = format!("http://127.0.0.1:{}", worker.port());
+        let token = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = ingress.run_until_stopped(token).await {
+                eprintln!("ingress stopped with an error: {e}");
+            }
+        }));
+        let token = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            // Keeps the transport (and its connections) alive as long as the worker runs.
+            let _transport = transport;
+            if let Err(e) = worker.run_until_stopped(token).await {
+                eprintln!("worker stopped with an error: {e}");
+            }
+        }));
+
+        let env = Self {
+            sim,
+            db,
+            settings,
+            broker,
+            queues,
+            ingress_url,
+            worker_url,
+            http: reqwest::Client::new(),
+            shutdown,
+            tasks,
+            direct_amqp,
+        };
+        if options.webhooks {
+            env.register_webhooks();
+        }
+        env
+    }
+
+    fn register_webhooks(&self) {
+        for (name, endpoint, secret) in [("a", "jira-a", SECRET_A), ("b", "jira-b", SECRET_B)] {
+            let spec = WebhookSpec {
+                url: format!("{}/webhooks/jira/{endpoint}", self.ingress_url),
+                secret: Some(secret.to_owned()),
+                events: vec!["*".to_owned()],
+                jql: None,
+            };
+            if let Err(e) = self.site(name).register_webhook(spec) {
+                panic!("register the webhook on site {name}: {e:?}");
+            }
+        }
+    }
+
+    /// A simulated site by name (`a` or `b`).
+    pub fn site(&self, name: &str) -> &SiteHandle {
+        site(&self.sim, name)
+    }
+
+    /// A person working on a site through its REST API (the site's admin user).
+    pub fn actor(&self, name: &str) -> SiteActor {
+        SiteActor::admin_of(self.site(name))
+    }
+
+    /// Stops the services, deletes the queues and drops the database.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        self.queues.close().await;
+        match AmqpTransport::new(&self.direct_amqp) {
+            Ok(t) => {
+                if let Err(e) = t.delete_topology().await {
+                    eprintln!("could not delete the test queues: {e}");
+                }
+            }
+            Err(e) => eprintln!("could not reach RabbitMQ to clean up: {e}"),
+        }
+        self.db.cleanup().await;
+        self.sim.stop().await;
+    }
+}
+
+fn site<'a>(sim: &'a Simulator, name: &str) -> &'a SiteHandle {
+    match sim.site(name) {
+        Some(site) => site,
+        None => panic!("the simulator has no site {name}"),
+    }
+}
