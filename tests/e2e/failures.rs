@@ -32,8 +32,13 @@ async fn a_target_failing_three_times_then_succeeding_is_synced_with_the_attempt
     })
     .await;
     let b = env.site("b");
-    b.add_fault(fault("POST", "/rest/api/3/issue", FaultKind::Status(500), 3))
-        .unwrap_or_else(|e| panic!("add the fault: {e:?}"));
+    b.add_fault(fault(
+        "POST",
+        "/rest/api/3/issue",
+        FaultKind::Status(500),
+        3,
+    ))
+    .unwrap_or_else(|e| panic!("add the fault: {e:?}"));
 
     let issue = env.actor("a").create("Flaky target", json!({})).await;
 
@@ -72,7 +77,12 @@ async fn a_target_failing_three_times_then_succeeding_is_synced_with_the_attempt
 async fn a_target_refusing_with_400_parks_the_message_with_its_reason_and_others_still_flow() {
     let env = TestEnv::start(EnvOptions::default()).await;
     env.site("b")
-        .add_fault(fault("POST", "/rest/api/3/issue", FaultKind::Status(400), 1))
+        .add_fault(fault(
+            "POST",
+            "/rest/api/3/issue",
+            FaultKind::Status(400),
+            1,
+        ))
         .unwrap_or_else(|e| panic!("add the fault: {e:?}"));
     let a = env.actor("a");
 
@@ -81,7 +91,10 @@ async fn a_target_refusing_with_400_parks_the_message_with_its_reason_and_others
         env.queues.dead_letters().await.into_iter().next()
     })
     .await;
-    let failure = dead.failure.clone().unwrap_or_else(|| panic!("no failure on {dead:?}"));
+    let failure = dead
+        .failure
+        .clone()
+        .unwrap_or_else(|| panic!("no failure on {dead:?}"));
     assert_eq!(failure.class, "jira_rejected");
     assert!(!failure.message.is_empty(), "the reason is given");
     assert_eq!(dead.attempt, 1, "a permanent error is not retried");
@@ -148,7 +161,10 @@ async fn with_the_broker_gone_ingress_answers_503_publishes_nothing_and_resumes_
         ..EnvOptions::default()
     })
     .await;
-    let issue = env.actor("a").create("Sent during an outage", json!({})).await;
+    let issue = env
+        .actor("a")
+        .create("Sent during an outage", json!({}))
+        .await;
     let body = webhook_body("jira:issue_created", &issue.id, &issue.key);
 
     env.broker.cut().await;
@@ -164,7 +180,11 @@ async fn with_the_broker_gone_ingress_answers_503_publishes_nothing_and_resumes_
         .unwrap_or_else(|e| panic!("post: {e}"));
     assert_eq!(response.status().as_u16(), 503);
     assert!(response.headers().contains_key("retry-after"));
-    assert_eq!(env.queues.depths().await, (0, 0, 0), "nothing was published");
+    assert_eq!(
+        env.queues.depths().await,
+        (0, 0, 0),
+        "nothing was published"
+    );
 
     env.broker.restore();
     // Jira redelivers a webhook that got a 5xx; the services were not restarted.
@@ -214,7 +234,11 @@ async fn a_twin_whose_create_response_was_lost_is_found_on_retry_not_created_twi
         .into_iter()
         .filter(|w| w.starts_with("POST /rest/api/3/issue "))
         .collect();
-    assert_eq!(creates, vec!["POST /rest/api/3/issue -> 504"], "one create, never repeated");
+    assert_eq!(
+        creates,
+        vec!["POST /rest/api/3/issue -> 504"],
+        "one create, never repeated"
+    );
     assert_eq!(twins_in_b(&env, &issue.id).await.len(), 1);
     assert_eq!(b.issues(Some("B")).len(), 1, "exactly one issue in B");
     env.stop().await;

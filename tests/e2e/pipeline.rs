@@ -29,7 +29,10 @@ async fn an_issue_created_in_a_appears_in_b_and_an_edit_in_b_flows_back_without_
 
     let twin = wait_for_twin(&env, &issue.id).await;
     let twin = b.get(&twin.id).await;
-    assert_eq!(synced_fields(&twin), synced_fields(&issue).with_priority("Highest"));
+    assert_eq!(
+        synced_fields(&twin),
+        synced_fields(&issue).with_priority("Highest")
+    );
 
     b.edit(
         &twin.id,
@@ -48,9 +51,19 @@ async fn an_issue_created_in_a_appears_in_b_and_an_edit_in_b_flows_back_without_
         1,
         "B received only the twin's creation: {writes_b:?}"
     );
-    assert!(writes_b[0].starts_with("POST /rest/api/3/issue "), "{writes_b:?}");
-    assert_eq!(writes_a.len(), 1, "A received only the one edit: {writes_a:?}");
-    assert!(writes_a[0].starts_with("PUT /rest/api/3/issue/"), "{writes_a:?}");
+    assert!(
+        writes_b[0].starts_with("POST /rest/api/3/issue "),
+        "{writes_b:?}"
+    );
+    assert_eq!(
+        writes_a.len(),
+        1,
+        "A received only the one edit: {writes_a:?}"
+    );
+    assert!(
+        writes_a[0].starts_with("PUT /rest/api/3/issue/"),
+        "{writes_a:?}"
+    );
 
     let now_a = a.get(&issue.id).await;
     let now_b = b.get(&twin.id).await;
@@ -70,7 +83,9 @@ async fn the_same_webhook_five_times_and_five_webhooks_at_once_give_one_twin_and
     })
     .await;
     let a = env.actor("a");
-    let first = a.create("Duplicate delivery", json!({"labels": ["x"]})).await;
+    let first = a
+        .create("Duplicate delivery", json!({"labels": ["x"]}))
+        .await;
     let second = a.create("Concurrent deliveries", json!({})).await;
 
     // One delivery, sent five times with the same identifier.
@@ -97,7 +112,10 @@ async fn the_same_webhook_five_times_and_five_webhooks_at_once_give_one_twin_and
         2,
         "one create per issue and nothing else: {writes_b:?}"
     );
-    assert!(writes_a.is_empty(), "nothing written back to A: {writes_a:?}");
+    assert!(
+        writes_a.is_empty(),
+        "nothing written back to A: {writes_a:?}"
+    );
     assert_eq!(twins_in_b(&env, &first.id).await.len(), 1);
     assert_eq!(twins_in_b(&env, &second.id).await.len(), 1);
     env.stop().await;
@@ -112,11 +130,7 @@ async fn quiet_writes(env: &TestEnv) -> (Vec<String>, Vec<String>) {
         "the sync",
         || async {
             let depths = env.queues.depths().await;
-            (
-                bot_writes(env.site("a")),
-                bot_writes(env.site("b")),
-                depths,
-            )
+            (bot_writes(env.site("a")), bot_writes(env.site("b")), depths)
         },
     )
     .await;

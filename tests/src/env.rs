@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jira_sync_ingress::{IngressDeps, StoreReadiness};
-use jira_sync_jira_sim::{SimConfig, SiteConfig, SiteHandle, Simulator, WebhookSpec};
+use jira_sync_jira_sim::{SimConfig, Simulator, SiteConfig, SiteHandle, WebhookSpec};
 use jira_sync_settings::Settings;
 use jira_sync_store::testing::{TestDatabase, fresh_postgres};
 use jira_sync_transport::amqp::AmqpTransport;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use jira_sync_settings::AmqpSettings;
-use jira_sync_transport::amqp::AmqpTransport;
 use jira_sync_transport::Envelope;
+use jira_sync_transport::amqp::AmqpTransport;
 use lapin::options::{BasicGetOptions, BasicRejectOptions};
 use lapin::types::AMQPValue;
 use lapin::{Connection, ConnectionProperties};
@@ -21,10 +21,12 @@ impl QueueProbe {
     pub async fn connect(settings: &AmqpSettings) -> Self {
         let transport =
             AmqpTransport::new(settings).unwrap_or_else(|e| panic!("probe transport: {e}"));
-        let connection =
-            Connection::connect(settings.url.expose_secret(), ConnectionProperties::default())
-                .await
-                .unwrap_or_else(|e| panic!("probe connection to RabbitMQ: {e}"));
+        let connection = Connection::connect(
+            settings.url.expose_secret(),
+            ConnectionProperties::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("probe connection to RabbitMQ: {e}"));
         Self {
             transport,
             connection,

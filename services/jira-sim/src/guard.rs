@@ -137,7 +137,8 @@ fn plan(st: &mut SiteState, method: &str, path: &str, route: &str, authenticated
         }
         Some(FaultKind::LostResponse(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
-            let msg = format!("Simulated fault: the change was made, the response lost ({status}).");
+            let msg =
+                format!("Simulated fault: the change was made, the response lost ({status}).");
             return Plan::ProceedThenFail(latency, ApiError::message(status, msg));
         }
         Some(FaultKind::LatencyMs(_)) | None => {}

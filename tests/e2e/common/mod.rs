@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use jira_sync_jira_client::{Issue, SearchRequest};
-pub use jira_sync_tests::eventually as eventually_within;
 use jira_sync_tests::TestEnv;
+pub use jira_sync_tests::eventually as eventually_within;
 use serde_json::{Value, json};
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -62,7 +62,10 @@ pub fn synced_fields(issue: &Issue) -> Synced {
         summary: field("summary"),
         description: field("description"),
         labels,
-        priority: field("priority").get("name").cloned().unwrap_or(Value::Null),
+        priority: field("priority")
+            .get("name")
+            .cloned()
+            .unwrap_or(Value::Null),
         duedate: field("duedate"),
     }
 }
@@ -126,7 +129,11 @@ pub async fn post_signed(
     body: &[u8],
     identifier: &str,
 ) -> u16 {
-    let secret = if endpoint == "jira-a" { SECRET_A } else { SECRET_B };
+    let secret = if endpoint == "jira-a" {
+        SECRET_A
+    } else {
+        SECRET_B
+    };
     http.post(format!("{ingress_url}/webhooks/jira/{endpoint}"))
         .header("content-type", "application/json")
         .header("x-hub-signature", jira_sync_tests::sign(secret, body))
