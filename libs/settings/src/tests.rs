@@ -111,3 +111,12 @@ fn a_bad_endpoint_id_is_refused() {
     let text = TWO_SITES.replace("[endpoints.jira-b]", "[endpoints.\"jira b\"]");
     assert!(Settings::from_toml(&text).is_err());
 }
+
+#[test]
+fn the_shipped_example_config_is_valid() -> Result<(), SettingsError> {
+    let text = include_str!("../../../deploy/examples/two-sims.toml");
+    let settings = Settings::from_toml(text)?;
+    assert_eq!(settings.endpoints.len(), 2);
+    assert_eq!(settings.connections.len(), 1);
+    Ok(())
+}
