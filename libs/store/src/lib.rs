@@ -1,7 +1,8 @@
 //! Durable state of the sync: links between entities with their base snapshot, create intents
 //! (so a twin is never created twice), the audit log, and poller cursors.
 //!
-//! [`Store`] is the contract; [`postgres::PgStore`] implements it for the distributed deployment.
+//! [`Store`] is the contract; [`postgres::PgStore`] implements it for the distributed deployment,
+//! and `sqlite::SqliteStore` (feature `sqlite`) for the single-process embedded mode.
 //! The `conformance` suite runs against every implementation, and `testing` hands other
 //! crates' tests a fresh PostgreSQL database (both behind the `conformance` feature).
 
@@ -9,6 +10,8 @@
 pub mod conformance;
 mod model;
 pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 #[cfg(any(test, feature = "conformance"))]
 pub mod testing;
 
@@ -21,6 +24,8 @@ use uuid::Uuid;
 
 pub use model::*;
 pub use postgres::PgStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]

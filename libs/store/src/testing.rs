@@ -25,6 +25,9 @@ use uuid::Uuid;
 use crate::conformance::TestBackend;
 use crate::{PgStore, Store, StoreError};
 
+#[cfg(feature = "sqlite")]
+pub use crate::sqlite::testing::{SqliteTestDatabase, fresh_sqlite};
+
 /// The server tests use by default.
 pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 

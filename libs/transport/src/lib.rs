@@ -2,7 +2,7 @@
 //!
 //! Small traits with an at-least-once contract, and one conformance suite ([`conformance`]) that
 //! every backend must pass: RabbitMQ ([`amqp`]) for the distributed deployment, and an embedded
-//! durable queue for the single-process mode.
+//! durable queue on SQLite (`embedded`, feature `embedded`) for the single-process mode.
 //!
 //! Contract:
 //! - [`Publisher::publish`] returns `Ok` only once the message is durable (the broker confirmed
@@ -15,6 +15,8 @@
 pub mod amqp;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 mod envelope;
 
 use std::time::Duration;
@@ -22,6 +24,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use amqp::AmqpTransport;
+#[cfg(feature = "embedded")]
+pub use embedded::{EmbeddedQueueDepths, EmbeddedQueueSettings, EmbeddedTransport};
 pub use envelope::{Envelope, Failure};
 
 /// Transport failures.

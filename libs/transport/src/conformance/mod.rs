@@ -9,10 +9,13 @@
 //! after the case (`a_retried_message_comes_back_after_its_delay_...`). Every case creates its
 //! own isolated transport (unique queue names) and cleans it up, so cases run in parallel.
 //!
-//! Also here: [`fault_proxy::FaultProxy`], a TCP proxy that can cut a broker off, and
-//! [`rabbitmq::RabbitMqFactory`], the factory running the suite against a real RabbitMQ.
+//! Also here: [`fault_proxy::FaultProxy`], a TCP proxy that can cut a broker off,
+//! [`rabbitmq::RabbitMqFactory`], the factory running the suite against a real RabbitMQ, and
+//! `embedded::EmbeddedFactory` (feature `embedded`), the one for the embedded SQLite queue.
 
 pub mod cases;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 pub mod fault_proxy;
 pub mod rabbitmq;
 mod support;
