@@ -74,6 +74,10 @@ pub trait Delivery: Send + 'static {
     async fn ack(self: Box<Self>) -> Result<(), TransportError>;
 
     /// Deliver again no earlier than `delay` from now, with `attempt + 1` and `failure` recorded.
+    ///
+    /// A backend with fixed delay tiers (RabbitMQ) waits the shortest tier not shorter than
+    /// `delay`, and the longest tier when `delay` exceeds it: configure the longest tier above
+    /// any `Retry-After` a target may send.
     async fn retry(
         self: Box<Self>,
         delay: Duration,
