@@ -32,6 +32,10 @@ pub struct EnvOptions {
     /// Register the simulators' webhooks on the ingress.
     pub webhooks: bool,
     pub worker_concurrency: usize,
+    /// Export spans over OTLP/gRPC to this collector (`http://127.0.0.1:port`): the environment
+    /// then installs the process-wide telemetry ([`jira_sync_telemetry::init`]) with it. The
+    /// first environment of a test process that does so decides for the whole process.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for EnvOptions {
@@ -43,6 +47,7 @@ impl Default for EnvOptions {
             jira_max_retries: 0,
             webhooks: true,
             worker_concurrency: 4,
+            otlp_endpoint: None,
         }
     }
 }
@@ -60,6 +65,9 @@ pub struct TestEnv {
     pub ingress_url: String,
     pub worker_url: String,
     pub http: reqwest::Client,
+    /// Telemetry installed for [`EnvOptions::otlp_endpoint`]; dropped (flushing spans) by
+    /// [`TestEnv::stop`].
+    pub telemetry: Option<jira_sync_telemetry::Guard>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     direct_amqp: jira_sync_settings::AmqpSettings,
@@ -76,6 +84,13 @@ fn config_toml(a: &str, b: &str, broker: &str, prefix: &str, options: &EnvOption
         .map(|d| format!("\"{d}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    // Logs at `warn`: they go to stdout, which the test harness does not capture.
+    let telemetry = match &options.otlp_endpoint {
+        Some(endpoint) => format!(
+            "[telemetry]\nlog_filter = \"warn\"\notlp_endpoint = \"{endpoint}\"\notlp_protocol = \"grpc\"\n"
+        ),
+        None => String::new(),
+    };
     format!(
         r#"
 [amqp]
@@ -118,6 +133,7 @@ webhook = {{ method = "hub_signature", secret = "{SECRET_B}" }}
 left = {{ endpoint = "jira-a", project = "A" }}
 right = {{ endpoint = "jira-b", project = "B" }}
 priority_map = [{{ left = "High", right = "Highest" }}]
+{telemetry}
 {extra}
 "#,
         max_attempts = options.max_attempts,
@@ -152,6 +168,10 @@ impl TestEnv {
         let mut settings =
             Settings::from_toml(&text).unwrap_or_else(|e| panic!("test settings: {e}"));
         settings.database = db.settings();
+        let telemetry = options
+            .otlp_endpoint
+            .is_some()
+            .then(|| jira_sync_telemetry::init(&settings.telemetry, "jira-sync-e2e"));
         let direct_text = config_toml(&a, &b, &upstream, &prefix, &options);
         let direct_amqp = Settings::from_toml(&direct_text)
             .unwrap_or_else(|e| panic!("direct settings: {e}"))
@@ -184,7 +204,8 @@ impl TestEnv {
             Arc::new(db.store.clone()),
             consumer,
         )
-        .unwrap_or_else(|e| panic!("build the worker: {e}"));
+        .unwrap_or_else(|e| panic!("build the worker: {e}"))
+        .with_transport(transport.clone());
         let worker_url = format!("http://127.0.0.1:{}", worker.port());
         let token = shutdown.clone();
         tasks.push(tokio::spawn(async move {
@@ -210,6 +231,7 @@ impl TestEnv {
             ingress_url,
             worker_url,
             http: reqwest::Client::new(),
+            telemetry,
             shutdown,
             tasks,
             direct_amqp,
@@ -261,6 +283,11 @@ impl TestEnv {
         }
         self.db.cleanup().await;
         self.sim.stop().await;
+        if let Some(telemetry) = self.telemetry {
+            // Dropping the guard exports the last spans and waits for the collector: off the
+            // runtime's threads, which that export needs.
+            let _ = tokio::task::spawn_blocking(move || drop(telemetry)).await;
+        }
     }
 }
 

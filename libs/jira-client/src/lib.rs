@@ -23,6 +23,6 @@ pub use client::JiraClient;
 pub use config::{ClientPolicy, HeaderInjector, JiraClientConfig, default_user_agent};
 pub use error::JiraError;
 pub use model::{
-    Comment, CreateIssue, CreatedIssue, EntityProperty, FieldMeta, FieldSchema, Issue, SearchPage,
-    SearchRequest, Status, Transition, User, parse_jira_timestamp,
+    Comment, CreateIssue, CreatedIssue, EntityProperty, FieldMeta, FieldSchema, Issue, IssueType,
+    Priority, Project, SearchPage, SearchRequest, Status, Transition, User, parse_jira_timestamp,
 };

@@ -204,6 +204,10 @@ pub struct Comment {
     /// Comment entity properties, when Jira includes them.
     #[serde(deserialize_with = "null_as_default")]
     pub properties: Vec<EntityProperty>,
+    /// The group or role the comment is restricted to (`{"type": "role", "value": ...}`).
+    pub visibility: Option<Value>,
+    /// `false` for an internal note on a service-desk project (customers do not see it).
+    pub jsd_public: Option<bool>,
 }
 
 impl Comment {
@@ -296,6 +300,34 @@ pub struct FieldSchema {
     pub system: Option<String>,
     pub custom: Option<String>,
     pub custom_id: Option<i64>,
+}
+
+/// A project as `GET /rest/api/3/project/{key}` returns it (the parts jira-sync reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    /// The issue types issues of this project can have.
+    pub issue_types: Vec<IssueType>,
+}
+
+/// An issue type as a project lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct IssueType {
+    pub id: String,
+    pub name: String,
+    pub subtask: bool,
+}
+
+/// An issue priority as `GET /rest/api/3/priority` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Priority {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -43,12 +43,14 @@ impl JiraClient {
         loop {
             span.record("attempts", retry + 1);
             let remaining = inner.retry_budget.saturating_sub(started.elapsed());
+            let waiting = Instant::now();
             if let Err(paused) = inner.throttle.acquire(call.writes_issue, remaining).await {
                 return Err(JiraError::Throttled {
                     target: paused.target,
                     retry_after: paused.remaining,
                 });
             }
+            self.record_rate_limit_wait(waiting.elapsed());
             let permit = inner
                 .breaker
                 .admit()
@@ -168,6 +170,18 @@ impl JiraClient {
             "method" => method.as_str().to_owned()
         )
         .record(elapsed.as_secs_f64());
+    }
+
+    /// Counts a real wait for the throttle (token bucket or a pause Jira asked for); a free
+    /// pass (under a millisecond) is not a wait.
+    fn record_rate_limit_wait(&self, waited: Duration) {
+        if waited >= Duration::from_millis(1) {
+            metrics::histogram!(
+                "jira_rate_limit_wait_seconds",
+                "endpoint" => self.inner.name.clone()
+            )
+            .record(waited.as_secs_f64());
+        }
     }
 
     /// Remembers the pause a 429 asked for: per issue for the per-issue write limit, for the whole

@@ -4,13 +4,21 @@
 //! Secrets are `SecretString`s: they never show in `Debug` output, logs or errors.
 //! [`Settings::validate`] checks the cross-references at start-up and names the offending key.
 
+mod admin;
 mod duration;
 mod model;
+mod poller;
+mod runtime;
+mod sync;
 
 use std::path::Path;
 
+pub use admin::{AdminSettings, MIN_ADMIN_KEY_CHARS};
 pub use duration::parse_duration;
 pub use model::*;
+pub use poller::PollerSettings;
+pub use runtime::{RuntimeSettings, StoreKind, TransportKind};
+pub use sync::*;
 
 /// The compiled-in defaults, with comments: the reference for every key.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -60,6 +68,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("amqp.retry_delays")
+                    .with_list_parse_key("admin.api_keys")
                     .try_parsing(true),
             )
             .build()?

@@ -9,7 +9,10 @@ use jira_sync_domain::{ConnectionId, EndpointId, Field, Side};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::{SettingsError, duration};
+use crate::{
+    AdminSettings, PollerSettings, RuntimeSettings, SettingsError, SideOptions, SyncOptions,
+    duration,
+};
 
 /// Everything a jira-sync service reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -20,6 +23,11 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub telemetry: TelemetrySettings,
     pub jira: JiraClientSettings,
+    pub poller: PollerSettings,
+    /// Which transport and store the all-in-one binary runs on.
+    pub runtime: RuntimeSettings,
+    /// The operator's admin API (`jira-sync-admin`).
+    pub admin: AdminSettings,
     #[serde(default)]
     pub endpoints: BTreeMap<EndpointId, EndpointSettings>,
     #[serde(default)]
@@ -75,6 +83,60 @@ pub enum LogFormat {
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
     pub log_filter: String,
+    /// Base URL of the OTLP collector that spans are exported to (`http://collector:4317` for
+    /// gRPC, `http://collector:4318` for HTTP, where `/v1/traces` is appended). Empty: spans are
+    /// exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, else not at all.
+    #[serde(default)]
+    pub otlp_endpoint: String,
+    /// How spans reach the collector.
+    #[serde(default)]
+    pub otlp_protocol: OtlpProtocol,
+    /// Share of new traces recorded and exported, 0.0 to 1.0; a trace continued from a caller
+    /// follows the caller's decision (parent-based sampling).
+    #[serde(default = "full_sampling")]
+    pub sampling_ratio: f64,
+}
+
+/// The OTLP transport of span export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpProtocol {
+    /// OTLP/gRPC, plain text (a collector agent or sidecar; use `http` for TLS).
+    #[default]
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies; `https://` works.
+    Http,
+}
+
+fn full_sampling() -> f64 {
+    1.0
+}
+
+impl TelemetrySettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if !(0.0..=1.0).contains(&self.sampling_ratio) {
+            return Err(SettingsError::invalid(
+                "telemetry.sampling_ratio",
+                "must be between 0.0 and 1.0",
+            ));
+        }
+        let endpoint = self.otlp_endpoint.trim();
+        if endpoint.is_empty() {
+            return Ok(());
+        }
+        let scheme = url::Url::parse(endpoint).map(|url| url.scheme().to_owned());
+        match (scheme.as_deref(), self.otlp_protocol) {
+            (Ok("http"), _) | (Ok("https"), OtlpProtocol::Http) => Ok(()),
+            (Ok("https"), OtlpProtocol::Grpc) => Err(SettingsError::invalid(
+                "telemetry.otlp_endpoint",
+                "https needs otlp_protocol = \"http\" (gRPC export is plain text)",
+            )),
+            _ => Err(SettingsError::invalid(
+                "telemetry.otlp_endpoint",
+                "must be an http:// or https:// URL",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +156,10 @@ pub struct JiraClientSettings {
 pub enum EndpointKind {
     /// Jira Cloud, REST v3, e-mail + API token over Basic auth.
     JiraCloud,
+    /// PeopleForce, REST `/api/public/v3`, `X-API-KEY` header (`api_key`). Its webhooks, if
+    /// any, use `webhook = { method = "hub_signature", secret = ... }`: the same HMAC-SHA256 of
+    /// the raw body, sent as `X-PeopleForce-Signature`.
+    Peopleforce,
 }
 
 /// How the ingress authenticates webhooks for an endpoint.
@@ -110,24 +176,37 @@ pub enum WebhookAuth {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EndpointSettings {
     pub kind: EndpointKind,
-    /// `https://<site>.atlassian.net`.
+    /// `https://<site>.atlassian.net`; for PeopleForce `https://app.peopleforce.io`.
     pub base_url: url::Url,
+    /// The Jira account e-mail (required for Jira, unused for PeopleForce).
+    #[serde(default)]
     pub email: String,
+    /// The Jira API token, or the PeopleForce API key (`api_key` is accepted as an alias).
+    #[serde(alias = "api_key")]
     pub api_token: SecretString,
     /// How incoming webhooks are verified; an endpoint without it accepts none.
     #[serde(default)]
     pub webhook: Option<WebhookAuth>,
+    /// The name people know the site by, used in synced comments ("Alice wrote in <name>:").
+    /// Defaults to the endpoint id.
+    #[serde(default)]
+    pub site_name: Option<String>,
 }
 
 /// One side of a connection.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConnectionSide {
     pub endpoint: EndpointId,
-    /// The Jira project key issues are synced in, and twins are created in.
+    /// The Jira project key issues are synced in, and twins are created in. Required on Jira
+    /// sides; a PeopleForce side has no projects and leaves it out.
+    #[serde(default)]
     pub project: String,
     /// The issue type of twins created on this side.
     #[serde(default = "default_issue_type")]
     pub issue_type: String,
+    /// Default user, scope filter and transition values of this side (see [`SideOptions`]).
+    #[serde(flatten)]
+    pub options: SideOptions,
 }
 
 fn default_issue_type() -> String {
@@ -153,6 +232,12 @@ pub struct ConnectionSettings {
     /// Priority names that differ between the sites; unmapped names pass through unchanged.
     #[serde(default)]
     pub priority_map: Vec<ValuePair>,
+    /// Overrides `poller.jira_interval` and `poller.peopleforce_interval` for this connection.
+    #[serde(default, with = "duration::option")]
+    pub poll_interval: Option<Duration>,
+    /// Status, people, custom fields, comments, deletes (see [`SyncOptions`]).
+    #[serde(flatten)]
+    pub sync: SyncOptions,
 }
 
 fn default_fields() -> BTreeMap<String, FieldRule> {
@@ -207,6 +292,7 @@ impl ConnectionSettings {
 impl Settings {
     /// Checks the cross-references and ranges that types alone cannot express.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.telemetry.validate()?;
         if self.amqp.prefix.is_empty() || !self.amqp.prefix.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(SettingsError::invalid(
                 "amqp.prefix",
@@ -252,9 +338,16 @@ impl Settings {
                 ));
             }
             if endpoint.api_token.expose_secret().is_empty() {
+                let key = match endpoint.kind {
+                    EndpointKind::JiraCloud => "api_token",
+                    EndpointKind::Peopleforce => "api_key",
+                };
+                return Err(SettingsError::invalid(format!("{path}.{key}"), "is empty"));
+            }
+            if endpoint.kind == EndpointKind::JiraCloud && endpoint.email.is_empty() {
                 return Err(SettingsError::invalid(
-                    format!("{path}.api_token"),
-                    "is empty",
+                    format!("{path}.email"),
+                    "is required for kind = \"jira_cloud\"",
                 ));
             }
             let secret_empty = match &endpoint.webhook {
@@ -269,6 +362,9 @@ impl Settings {
                 ));
             }
         }
+        self.poller.validate()?;
+        self.runtime.validate()?;
+        self.admin.validate()?;
         for (id, connection) in &self.connections {
             self.validate_connection(id, connection)?;
         }
@@ -283,13 +379,13 @@ impl Settings {
         let path = format!("connections.{id}");
         for side in [Side::Left, Side::Right] {
             let cs = connection.side(side);
-            if !self.endpoints.contains_key(&cs.endpoint) {
+            let Some(endpoint) = self.endpoints.get(&cs.endpoint) else {
                 return Err(SettingsError::invalid(
                     format!("{path}.{side}.endpoint"),
                     format!("unknown endpoint `{}`", cs.endpoint),
                 ));
-            }
-            if cs.project.is_empty() {
+            };
+            if endpoint.kind == EndpointKind::JiraCloud && cs.project.is_empty() {
                 return Err(SettingsError::invalid(
                     format!("{path}.{side}.project"),
                     "is empty",
@@ -307,16 +403,19 @@ impl Settings {
                 "is the same endpoint and project as the left side",
             ));
         }
-        for field in connection.fields.keys() {
-            if Field::parse(field).is_none() {
-                let known: Vec<_> = Field::ALL.iter().map(|f| f.as_str()).collect();
-                return Err(SettingsError::invalid(
-                    format!("{path}.fields.{field}"),
-                    format!("unknown field; known fields are {}", known.join(", ")),
-                ));
-            }
+        if connection.poll_interval.is_some_and(|d| d.is_zero()) {
+            return Err(SettingsError::invalid(
+                format!("{path}.poll_interval"),
+                "must be longer than zero",
+            ));
         }
+        connection.sync.validate(&path, connection.fields.keys())?;
         Ok(())
+    }
+
+    /// The kind of a configured endpoint.
+    pub fn endpoint_kind(&self, endpoint: &EndpointId) -> Option<EndpointKind> {
+        self.endpoints.get(endpoint).map(|e| e.kind)
     }
 
     /// The connections an endpoint takes part in, with its side in each.

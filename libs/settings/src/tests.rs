@@ -38,7 +38,10 @@ fn defaults_alone_are_valid() -> Result<(), SettingsError> {
 fn a_two_site_config_loads_with_default_fields() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_toml(TWO_SITES)?;
     let connection = &settings.connections[&jira_sync_domain::ConnectionId::parse("a-to-b")?];
-    assert_eq!(connection.synced_fields().len(), 5);
+    assert_eq!(
+        connection.synced_fields().len(),
+        jira_sync_domain::Field::ALL.len()
+    );
     assert_eq!(connection.right.issue_type, "Bug");
     assert_eq!(
         connection.map_priority(jira_sync_domain::Side::Left, "High"),

@@ -1,5 +1,6 @@
 //! Durable state of the sync: links between entities with their base snapshot, create intents
-//! (so a twin is never created twice), the audit log, and poller cursors.
+//! (so a twin is never created twice), the audit log, poller cursors and content hashes, and the
+//! records of a full sync: comment links, held conflicts and detached links (see `sync_model`).
 //!
 //! [`Store`] is the contract; [`postgres::PgStore`] implements it for the distributed deployment,
 //! and `sqlite::SqliteStore` (feature `sqlite`) for the single-process embedded mode.
@@ -12,9 +13,11 @@ mod model;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod sync_model;
 #[cfg(any(test, feature = "conformance"))]
 pub mod testing;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,6 +29,7 @@ pub use model::*;
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sync_model::*;
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,16 @@ pub enum StoreError {
 #[async_trait]
 pub trait EntityLock: Send {
     async fn release(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Whether the lock is still this guard's. `Ok(false)` once it may be someone else's:
+    /// on PostgreSQL the session holding it is gone, on SQLite its lease ran out (the holder
+    /// stalled longer than the lease) or its row changed hands. A lock held for long (a
+    /// poller's leadership) asks before each step that must not run twice at once. `Err` when
+    /// the answer cannot be had (the database is unavailable): treat the lock as lost. The
+    /// default answers `true`, for locks that cannot be lost while their guard lives.
+    async fn is_held(&mut self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// The repository of sync state.
@@ -124,4 +138,72 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the database answers (for readiness probes).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stops syncing a pair for good: moves the link (and its comment links' fate with it:
+    /// they are removed) to the detached links, with `reason`. Its entities then reconcile to
+    /// "detached" instead of getting new twins. Detaching again returns the same record; an
+    /// unknown link is `NotFound`.
+    async fn detach_link(&self, link_id: Uuid, reason: &str) -> Result<DetachedLink, StoreError>;
+
+    /// The latest detached link of an entity on one side of a connection.
+    async fn find_detached(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+        entity_id: &str,
+    ) -> Result<Option<DetachedLink>, StoreError>;
+
+    /// Stores a comment link; `Conflict` if either comment is already linked in that
+    /// connection, `NotFound` if the issue link does not exist. Removed with its issue link.
+    async fn insert_comment_link(&self, link: NewCommentLink) -> Result<CommentLink, StoreError>;
+
+    /// The comment links of an issue link, oldest first.
+    async fn comment_links(&self, link_id: Uuid) -> Result<Vec<CommentLink>, StoreError>;
+
+    /// Records both sides' body digests after a sync. `NotFound` if the comment link is gone.
+    async fn update_comment_link(
+        &self,
+        id: Uuid,
+        left_hash: &str,
+        right_hash: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a comment link (one of the comments was deleted). Removing one that is already
+    /// gone succeeds.
+    async fn delete_comment_link(&self, id: Uuid) -> Result<(), StoreError>;
+
+    /// Records a held conflict. There is at most one open conflict per link and field: if one
+    /// is open, its values are updated and it is returned.
+    async fn open_conflict(&self, conflict: NewConflict) -> Result<Conflict, StoreError>;
+
+    /// The conflicts of a link, open and resolved, oldest first.
+    async fn conflicts_of(&self, link_id: Uuid) -> Result<Vec<Conflict>, StoreError>;
+
+    /// Conflicts of a connection (all when `None`) with a status (any when `None`), newest
+    /// first.
+    async fn list_conflicts(
+        &self,
+        connection: Option<&ConnectionId>,
+        status: Option<ConflictStatus>,
+        limit: i64,
+    ) -> Result<Vec<Conflict>, StoreError>;
+
+    /// Marks a conflict resolved with `resolution`. Resolving it again keeps the first
+    /// resolution and returns the record; an unknown conflict is `NotFound`.
+    async fn resolve_conflict(&self, id: Uuid, resolution: &str) -> Result<Conflict, StoreError>;
+
+    /// The content hashes of a scope (for example the tasks of one PeopleForce side), by
+    /// entity id: what a full scan compares against to enqueue only what changed.
+    async fn content_hashes(&self, scope: &str) -> Result<HashMap<String, String>, StoreError>;
+
+    /// Stores or replaces `(entity id, hash)` pairs of a scope, all or none.
+    async fn set_content_hashes(
+        &self,
+        scope: &str,
+        entries: &[(String, String)],
+    ) -> Result<(), StoreError>;
+
+    /// Forgets the hashes of entities of a scope (they no longer exist); unknown ids are
+    /// ignored.
+    async fn forget_content_hashes(&self, scope: &str, ids: &[String]) -> Result<(), StoreError>;
 }

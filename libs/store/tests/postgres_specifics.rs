@@ -113,3 +113,35 @@ async fn bad_database_url_is_refused_without_echoing_it() {
     };
     assert!(!error.to_string().contains("hunter2"), "{error}");
 }
+
+#[tokio::test]
+async fn a_lock_whose_session_is_terminated_knows_it_is_lost_and_frees_the_key() {
+    let db = fresh_postgres().await;
+    let mut guard = match db.store.lock("poller/leader/x", Duration::ZERO).await {
+        Ok(Some(guard)) => guard,
+        other => panic!("lock: {:?}", other.map(|g| g.is_some())),
+    };
+    assert!(matches!(guard.is_held().await, Ok(true)));
+    // An operator (or a network cut) ends the holder's session.
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks \
+         WHERE locktype = 'advisory' AND database = \
+         (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("terminate: {e}"));
+    assert_eq!(terminated, vec![true], "one session held the lock");
+    let held = guard.is_held().await;
+    assert!(matches!(held, Ok(false)), "{held:?}");
+    match db
+        .store
+        .lock("poller/leader/x", Duration::from_secs(5))
+        .await
+    {
+        Ok(Some(other)) => assert!(other.release().await.is_ok()),
+        other => panic!("the key stayed taken: {:?}", other.map(|g| g.is_some())),
+    }
+    drop(guard);
+    db.cleanup().await;
+}

@@ -219,3 +219,23 @@ async fn opening_a_file_in_a_missing_directory_is_unavailable() {
     );
     remove_database_files(&path);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_whose_lease_passed_to_another_holder_knows_it_is_lost() {
+    let db = database(&short_leases()).await;
+    let mut guard = db
+        .store
+        .lock("poller/leader/x", Duration::ZERO)
+        .await
+        .expect("lock")
+        .expect("a free key");
+    assert!(guard.is_held().await.expect("is_held"));
+    // What a stall beyond the lease allows: the row expires and another process takes it.
+    sqlx::query("UPDATE locks SET holder = 'someone-else' WHERE key = 'poller/leader/x'")
+        .execute(db.store.pool())
+        .await
+        .expect("steal the lock");
+    assert!(!guard.is_held().await.expect("is_held"));
+    drop(guard);
+    db.cleanup().await;
+}

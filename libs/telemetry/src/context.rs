@@ -4,7 +4,7 @@
 //! Both work on the OpenTelemetry context that the `tracing-opentelemetry` layer installed by
 //! [`crate::init`] keeps for every span, so one trace runs from the Jira webhook through RabbitMQ
 //! to the write on the other side. Without that layer (a process that never called `init`) they
-//! degrade to an empty map and a no-op. Exporting spans (OTLP) is not this module's concern.
+//! degrade to an empty map and a no-op. Exporting spans is `crate::traces`' concern.
 
 use std::collections::BTreeMap;
 

@@ -1,61 +1,31 @@
-//! Log and trace subscriber set-up: an env filter, JSON or pretty output, and the
-//! `tracing-opentelemetry` layer that gives every span a W3C trace context, installed once per
-//! process. Spans are not exported yet; an OTLP exporter, when added, joins the tracer provider
-//! built here and is flushed by [`Guard`].
+//! The subscriber set-up of [`init`]: an env filter, JSON or pretty log output, and the
+//! `tracing-opentelemetry` layer that gives every span a W3C trace context and hands it to the
+//! tracer provider of [`crate::traces`] (which exports it when OTLP is configured). Installed
+//! once per process; [`crate::Guard`] flushes it.
 
 use jira_sync_settings::{LogFormat, TelemetrySettings};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
+use crate::Guard;
+use crate::json_log::json_layer;
+use crate::traces::{self, OTLP_ENDPOINT_ENV};
+
 /// The filter used when neither `RUST_LOG` nor `telemetry.log_filter` parses.
 const FALLBACK_FILTER: &str = "info,lapin=warn,sqlx=warn";
 
-/// Keeps telemetry alive for the life of a service; dropping it flushes pending telemetry.
+/// Installs the global tracing subscriber, the tracer provider and the metrics recorder.
 ///
-/// Logs are written synchronously; the guard shuts the tracer provider down (flushing its
-/// exporters once there are any), so adding the OTLP exporter changes no service's `main`.
-#[must_use = "telemetry is flushed when the guard is dropped: keep it alive until shutdown"]
-#[derive(Debug)]
-pub struct Guard {
-    service_name: &'static str,
-    /// Whether this call installed the process-wide subscriber (false when one already was).
-    installed: bool,
-    /// The provider this call installed, shut down on drop.
-    provider: Option<SdkTracerProvider>,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(provider) = self.provider.take()
-            && let Err(e) = provider.shutdown()
-        {
-            tracing::warn!(service = self.service_name, error = %e, "tracer shutdown failed");
-        }
-    }
-}
-
-impl Guard {
-    /// The service that asked for this guard.
-    pub fn service_name(&self) -> &'static str {
-        self.service_name
-    }
-
-    /// Whether this call installed the global subscriber; `false` when an earlier call (another
-    /// service in the same process, or a test) already had.
-    pub fn installed_subscriber(&self) -> bool {
-        self.installed
-    }
-}
-
-/// Installs the global tracing subscriber and the metrics recorder.
-///
-/// `RUST_LOG`, when set and valid, overrides `settings.log_filter`. Output is JSON when
-/// `settings.log_format` is `json` and human-readable otherwise. Calling it again in the same
-/// process is harmless: the first subscriber stays, and the returned guard says so.
+/// `RUST_LOG`, when set and valid, overrides `settings.log_filter`. Output is JSON (with
+/// `trace_id` and `span_id` inside traced spans) when `settings.log_format` is `json` and
+/// human-readable otherwise. Spans are exported over OTLP to `settings.otlp_endpoint`, or to
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` when that is empty; with neither, they stay in process (still
+/// propagated). The gRPC exporter needs a tokio runtime: call this inside one. Calling it again
+/// in the same process is harmless: the first subscriber and provider stay (their
+/// `service.name` included), and the returned guard says so.
 pub fn init(settings: &TelemetrySettings, service_name: &'static str) -> Guard {
     crate::metrics::install_metrics();
 
@@ -64,38 +34,65 @@ pub fn init(settings: &TelemetrySettings, service_name: &'static str) -> Guard {
     // The log filter applies to log output only: spans keep their trace context (and keep
     // propagating it) even when logging is turned down to `warn`.
     let logs: Box<dyn Layer<Registry> + Send + Sync> = match settings.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_filter(filter)
-            .boxed(),
+        LogFormat::Json => json_layer(std::io::stdout).with_filter(filter).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_filter(filter).boxed(),
     };
-    let provider = SdkTracerProvider::builder().build();
-    let traces = tracing_opentelemetry::layer()
+    // A second init would throw its provider away: do not open an exporter for it.
+    let first = !tracing::dispatcher::has_been_set();
+    let export = first
+        .then(|| {
+            let from_env = std::env::var(OTLP_ENDPOINT_ENV).ok();
+            traces::export_target(settings, from_env.as_deref())
+        })
+        .flatten();
+    let (provider, export_problem) =
+        traces::build_provider(settings, service_name, export.as_ref());
+    let exporting = export.is_some() && export_problem.is_none();
+    let spans = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer(service_name))
         .with_filter(trace_filter());
     let installed = tracing_subscriber::registry()
         .with(logs)
-        .with(traces)
+        .with(spans)
         .try_init()
         .is_ok();
-    if installed {
-        tracing::info!(service = service_name, "telemetry initialised");
-        if let Some(problem) = filter_problem {
-            tracing::warn!(service = service_name, "{problem}");
-        }
-    } else {
+    if !installed {
         tracing::debug!(
             service = service_name,
             "a tracing subscriber was already installed; reusing it"
         );
+        if let Err(e) = provider.shutdown() {
+            tracing::debug!(error = %e, "unused tracer provider");
+        }
+        return Guard {
+            service_name,
+            installed,
+            exporting: false,
+            provider: None,
+        };
+    }
+    traces::install(&provider);
+    let endpoint = (export.as_ref().filter(|_| exporting)).map(|e| {
+        format!(
+            "{} ({:?})",
+            traces::redact_userinfo(&e.endpoint),
+            e.protocol
+        )
+    });
+    tracing::info!(
+        service = service_name,
+        otlp = endpoint.as_deref().unwrap_or("off"),
+        sampling_ratio = settings.sampling_ratio,
+        "telemetry initialised"
+    );
+    for problem in [filter_problem, export_problem].into_iter().flatten() {
+        tracing::warn!(service = service_name, "{problem}");
     }
     Guard {
         service_name,
         installed,
-        provider: installed.then_some(provider),
+        exporting,
+        provider: Some(provider),
     }
 }
 
@@ -137,6 +134,9 @@ mod tests {
             log_format: format,
             // Logs off: trace context must not depend on the log filter.
             log_filter: "off".into(),
+            otlp_endpoint: String::new(),
+            otlp_protocol: jira_sync_settings::OtlpProtocol::Grpc,
+            sampling_ratio: 1.0,
         }
     }
 

@@ -229,16 +229,12 @@ impl Default for SiteConfig {
             default_priority: Some("Medium".to_owned()),
             resolutions: names(&["Done", "Won't Do", "Duplicate", "Cannot Reproduce"]),
             custom_fields: vec![
-                CustomFieldDef {
-                    id: "customfield_10010".into(),
-                    name: "Team".into(),
-                    kind: CustomFieldKind::Text,
-                },
-                CustomFieldDef {
-                    id: "customfield_10016".into(),
-                    name: "Story point estimate".into(),
-                    kind: CustomFieldKind::Number,
-                },
+                CustomFieldDef::new("customfield_10010", "Team", CustomFieldKind::Text),
+                CustomFieldDef::new(
+                    "customfield_10016",
+                    "Story point estimate",
+                    CustomFieldKind::Number,
+                ),
             ],
             bot_account_id: None,
             limits: Limits::default(),
@@ -258,6 +254,14 @@ pub struct SimUser {
     pub email: String,
     /// The Basic-auth password.
     pub api_token: String,
+    /// Whether REST user objects show the e-mail (Jira hides it unless the user's profile
+    /// visibility allows it).
+    #[serde(default = "visible")]
+    pub email_visible: bool,
+}
+
+fn visible() -> bool {
+    true
 }
 
 impl SimUser {
@@ -268,7 +272,14 @@ impl SimUser {
             display_name: display_name.to_owned(),
             email: email.to_owned(),
             api_token: api_token.to_owned(),
+            email_visible: true,
         }
+    }
+
+    /// The same user with the e-mail hidden from REST user objects.
+    pub fn with_hidden_email(mut self) -> Self {
+        self.email_visible = false;
+        self
     }
 }
 
@@ -279,6 +290,7 @@ impl std::fmt::Debug for SimUser {
             .field("display_name", &self.display_name)
             .field("email", &self.email)
             .field("api_token", &"<redacted>")
+            .field("email_visible", &self.email_visible)
             .finish()
     }
 }
@@ -292,6 +304,27 @@ pub struct CustomFieldDef {
     pub name: String,
     /// Value type.
     pub kind: CustomFieldKind,
+    /// The options of select, multi-select and cascading fields (ids 10100, 10101, ...).
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+impl CustomFieldDef {
+    /// A field without options.
+    pub fn new(id: &str, name: &str, kind: CustomFieldKind) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            kind,
+            options: Vec::new(),
+        }
+    }
+
+    /// A select-like field with `options`.
+    pub fn with_options(mut self, options: &[&str]) -> Self {
+        self.options = options.iter().map(|o| (*o).to_owned()).collect();
+        self
+    }
 }
 
 /// The value type of a custom field.
@@ -304,6 +337,18 @@ pub enum CustomFieldKind {
     Number,
     /// Multi-line text: an ADF document in REST v3.
     Textarea,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// One option: `{"value": ..}` or `{"id": ..}`.
+    Select,
+    /// Several options.
+    Multiselect,
+    /// One user: `{"accountId": ..}`.
+    User,
+    /// Labels: strings without spaces.
+    Labels,
+    /// A parent option with a child option: `{"value": .., "child": {"value": ..}}`.
+    Cascading,
 }
 
 pub(crate) mod millis {

@@ -134,6 +134,48 @@ impl Default for Workflow {
 }
 
 impl Workflow {
+    /// A longer workflow with a review step, where no status is one transition away from every
+    /// other (so reaching one can take several hops), and where closing requires a resolution
+    /// on the transition screen (400 without it):
+    ///
+    /// ```text
+    /// Open --Start--> In Progress --Submit--> In Review --Approve (resolution)--> Closed
+    ///                      ^----------Rework------'
+    /// any --Reopen--> Open
+    /// ```
+    pub fn with_review() -> Self {
+        let status = |id: &str, name: &str, category| StatusDef {
+            id: id.into(),
+            name: name.into(),
+            category,
+        };
+        let transition =
+            |id: &str, name: &str, from: &[&str], to: &str, required: &[&str]| TransitionDef {
+                id: id.into(),
+                name: name.into(),
+                from: from.iter().map(|s| (*s).to_owned()).collect(),
+                to: to.into(),
+                required_fields: required.iter().map(|s| (*s).to_owned()).collect(),
+                default_resolution: None,
+            };
+        Self {
+            statuses: vec![
+                status("1", "Open", StatusCategory::New),
+                status("2", "In Progress", StatusCategory::Indeterminate),
+                status("3", "In Review", StatusCategory::Indeterminate),
+                status("4", "Closed", StatusCategory::Done),
+            ],
+            transitions: vec![
+                transition("11", "Start", &["1"], "2", &[]),
+                transition("21", "Submit", &["2"], "3", &[]),
+                transition("31", "Rework", &["3"], "2", &[]),
+                transition("41", "Approve", &["3"], "4", &["resolution"]),
+                transition("51", "Reopen", &[], "1", &[]),
+            ],
+            initial_status: "1".into(),
+        }
+    }
+
     /// Index of a status by id.
     pub(crate) fn status_index(&self, id: &str) -> Option<usize> {
         self.statuses.iter().position(|s| s.id == id)

@@ -48,6 +48,26 @@ pub enum ReconcileError {
     },
     #[error("twin {twin_id} recorded for this entity no longer exists")]
     TwinMissing { twin_id: String },
+    #[error(
+        "no path through the workflow of {issue} on `{endpoint}` to status `{target}`; transitions available: {}",
+        if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+    )]
+    NoTransitionPath {
+        endpoint: EndpointId,
+        issue: String,
+        target: String,
+        /// The transitions the issue offered where it started (`name -> status`).
+        available: Vec<String>,
+    },
+    #[error(
+        "transition `{transition}` of {issue} on `{endpoint}` requires field `{field}`; set it in the connection's transition_fields"
+    )]
+    TransitionFieldMissing {
+        endpoint: EndpointId,
+        issue: String,
+        transition: String,
+        field: String,
+    },
 }
 
 impl ReconcileError {
@@ -82,6 +102,12 @@ impl ReconcileError {
             Self::Mapping { .. } => Disposition::Permanent { class: "mapping" },
             Self::TwinMissing { .. } => Disposition::Permanent {
                 class: "twin_missing",
+            },
+            Self::NoTransitionPath { .. } => Disposition::Permanent {
+                class: "no_transition_path",
+            },
+            Self::TransitionFieldMissing { .. } => Disposition::Permanent {
+                class: "transition_field_missing",
             },
         }
     }

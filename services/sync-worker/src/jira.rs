@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use http::header::{HeaderMap, HeaderValue};
 use jira_sync_domain::EndpointId;
 use jira_sync_settings::Settings;
+use jira_sync_telemetry::{TRACEPARENT, TRACESTATE};
 
 pub use jira_sync_jira_client::{
-    CreateIssue, EntityProperty, Issue, JiraClient, JiraClientConfig, JiraError, SearchRequest,
+    Comment, CreateIssue, EntityProperty, FieldMeta, Issue, JiraClient, JiraClientConfig,
+    JiraError, SearchRequest, Transition,
 };
 
 /// One [`JiraClient`] per configured endpoint.
@@ -20,13 +23,15 @@ pub struct JiraClients {
 }
 
 impl JiraClients {
-    /// Builds a client for every endpoint in `settings.endpoints`.
+    /// Builds a client for every endpoint in `settings.endpoints`; each request carries the
+    /// W3C trace context of its `jira_request` span ([`inject_trace_context`]).
     pub fn from_settings(settings: &Settings) -> Result<Self, JiraError> {
         let clients = settings
             .endpoints
             .iter()
             .map(|(id, endpoint)| {
-                let config = JiraClientConfig::from_endpoint(id, endpoint, &settings.jira);
+                let config = JiraClientConfig::from_endpoint(id, endpoint, &settings.jira)
+                    .with_header_injector(inject_trace_context);
                 JiraClient::new(config).map(|client| (id.clone(), client))
             })
             .collect::<Result<_, _>>()?;
@@ -41,6 +46,18 @@ impl JiraClients {
     /// The client of `endpoint`, if it is configured.
     pub fn get(&self, endpoint: &EndpointId) -> Option<&JiraClient> {
         self.clients.get(endpoint)
+    }
+}
+
+/// Adds `traceparent` (and `tracestate`) of the current span to an outgoing request, so that
+/// Jira-side logs (and the simulator) can be tied to the trace. The client calls it inside its
+/// request span.
+pub fn inject_trace_context(headers: &mut HeaderMap) {
+    let context = jira_sync_telemetry::current_trace_context();
+    for key in [TRACEPARENT, TRACESTATE] {
+        if let Some(value) = context.get(key).and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(key, value);
+        }
     }
 }
 

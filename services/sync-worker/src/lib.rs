@@ -3,6 +3,7 @@
 //!
 //! - [`startup`]: [`Application`] wiring (store, transport, Jira clients, HTTP server) and run.
 //! - `consume`: the consume loop with bounded concurrency and graceful drain.
+//! - `gauges`: queue depths and open conflicts, refreshed on a timer.
 //! - [`handler`]: one delivery: decode -> reconcile -> ack / retry / dead-letter.
 //! - [`reconcile`]: the level-triggered, idempotent reconcile engine.
 //! - [`error`]: the error types and their dispositions.
@@ -11,6 +12,7 @@
 
 mod consume;
 pub mod error;
+mod gauges;
 pub mod handler;
 pub mod jira;
 pub mod metrics;

@@ -14,12 +14,12 @@ use jira_sync_transport::amqp::AmqpTransport;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::consume;
 use crate::error::StartupError;
+use crate::gauges::{self, GaugeSources};
 use crate::handler::{Handler, RetryPolicy};
 use crate::jira::JiraClients;
 use crate::reconcile::Reconciler;
-use crate::routes;
+use crate::{consume, routes};
 
 /// Time the HTTP server gives open scrapes and probes on shutdown.
 const HTTP_SHUTDOWN_SECS: u64 = 5;
@@ -32,8 +32,11 @@ pub struct Application {
     handler: Handler,
     reconciler: Reconciler,
     settings: Arc<Settings>,
-    /// Keeps the broker connections of [`Application::build`] open for the consumer's lifetime.
-    _transport: Option<AmqpTransport>,
+    /// Read by the `conflicts_open` gauge.
+    store: Arc<dyn Store>,
+    /// Keeps the broker connections open for the consumer's lifetime, and is read by the
+    /// `queue_messages` gauges. Set by [`Application::build`] and [`Application::with_transport`].
+    transport: Option<AmqpTransport>,
 }
 
 impl Application {
@@ -46,9 +49,14 @@ impl Application {
         let transport = AmqpTransport::new(&settings.amqp).map_err(StartupError::Transport)?;
         (transport.declare_topology().await).map_err(StartupError::Transport)?;
         let consumer = (transport.consumer().await).map_err(StartupError::Transport)?;
-        let mut app = Self::build_with(settings, Arc::new(store), consumer)?;
-        app._transport = Some(transport);
-        Ok(app)
+        Ok(Self::build_with(settings, Arc::new(store), consumer)?.with_transport(transport))
+    }
+
+    /// Reads the queue depths of `transport` into the `queue_messages` gauges (and keeps its
+    /// connections open); for callers of [`Application::build_with`] on AMQP.
+    pub fn with_transport(mut self, transport: AmqpTransport) -> Self {
+        self.transport = Some(transport);
+        self
     }
 
     /// Like [`Application::build`] with the store and the consumer given (tests, the
@@ -89,7 +97,7 @@ impl Application {
         .map_err(bind_error)?
         .run();
         let settings = Arc::new(settings);
-        let reconciler = Reconciler::new(settings.clone(), store, jira);
+        let reconciler = Reconciler::new(settings.clone(), store.clone(), jira);
         let handler = Handler::new(
             reconciler.clone(),
             RetryPolicy::from_settings(&settings.amqp),
@@ -101,7 +109,8 @@ impl Application {
             handler,
             reconciler,
             settings,
-            _transport: None,
+            store,
+            transport: None,
         })
     }
 
@@ -122,7 +131,24 @@ impl Application {
         let http = self.server.handle();
         let server = tokio::spawn(self.server);
         let worker = &self.settings.worker;
+        let stop_gauges = shutdown.child_token();
+        let gauges = tokio::spawn(gauges::run(
+            GaugeSources {
+                transport: self.transport.clone(),
+                store: self.store.clone(),
+                connections: self.settings.connections.keys().cloned().collect(),
+            },
+            stop_gauges.clone(),
+        ));
         info!(concurrency = worker.concurrency, "consuming");
+        // Custom fields that cannot be synced are reported at start-up rather than at the
+        // first reconcile that meets them; a site that cannot be read is checked again later.
+        let checker = self.reconciler.clone();
+        tokio::spawn(async move {
+            for (connection, e) in checker.check_fields().await {
+                tracing::warn!(%connection, error = %crate::error::chain(&e), "could not check the custom fields at start-up");
+            }
+        });
         let handler = self.handler;
         consume::run(
             self.consumer,
@@ -135,6 +161,8 @@ impl Application {
             shutdown,
         )
         .await;
+        stop_gauges.cancel();
+        let _ = gauges.await;
         http.stop(true).await;
         match server.await {
             Ok(result) => result.map_err(StartupError::Server),

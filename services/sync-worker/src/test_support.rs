@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use jira_sync_domain::ConnectionId;
-use jira_sync_settings::{ConnectionSettings, Settings};
+use jira_sync_settings::Settings;
 use jira_sync_transport::{Consumer, Delivery, Envelope, TransportError};
 use tokio::sync::mpsc;
 
@@ -36,10 +36,6 @@ pub(crate) fn settings() -> Settings {
 
 pub(crate) fn connection_id() -> ConnectionId {
     ConnectionId::parse("a-to-b").unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub(crate) fn connection() -> ConnectionSettings {
-    settings().connections[&connection_id()].clone()
 }
 
 /// How a fake delivery was settled.

@@ -152,10 +152,10 @@ async fn bad_messages_are_dead_lettered_with_their_reason_and_jira_outages_retri
         .text()
         .await?;
     for line in [
-        r#"events_dlq_total{class="undecodable"}"#,
-        r#"events_dlq_total{class="exhausted"}"#,
-        r#"events_retried_total{tier="1s"}"#,
-        r#"events_failed_total{class="transient"}"#,
+        r#"events_dlq_total{class="undecodable",connection="unknown"}"#,
+        r#"events_dlq_total{class="exhausted",connection="a-to-b"}"#,
+        r#"events_retried_total{tier="1s",connection="a-to-b"}"#,
+        r#"events_failed_total{class="transient",connection="a-to-b"}"#,
     ] {
         assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }

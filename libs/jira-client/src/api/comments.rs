@@ -17,6 +17,8 @@ const MAX_PAGES: usize = 1000;
 #[derive(Serialize)]
 struct NewComment<'a> {
     body: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    visibility: Option<&'a Value>,
     #[serde(skip_serializing_if = "<[EntityProperty]>::is_empty")]
     properties: &'a [EntityProperty],
 }
@@ -58,12 +60,29 @@ impl JiraClient {
         body: &Value,
         properties: &[EntityProperty],
     ) -> Result<Comment, JiraError> {
+        self.add_comment_restricted(id_or_key, body, None, properties)
+            .await
+    }
+
+    /// Like [`JiraClient::add_comment`], restricted to `visibility` (`{"type": "group" | "role",
+    /// "value": name}`) when given.
+    pub async fn add_comment_restricted(
+        &self,
+        id_or_key: &str,
+        body: &Value,
+        visibility: Option<&Value>,
+        properties: &[EntityProperty],
+    ) -> Result<Comment, JiraError> {
         let call = Call::new(
             Method::POST,
             &["issue", path_arg(ISSUE, id_or_key)?, "comment"],
         )
         .writes(id_or_key)
-        .json(&NewComment { body, properties })?;
+        .json(&NewComment {
+            body,
+            visibility,
+            properties,
+        })?;
         self.execute(call).await?.json()
     }
 

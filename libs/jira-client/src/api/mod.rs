@@ -4,6 +4,8 @@
 //!
 //! [`Call`]: crate::client::Call
 
+mod catalog;
 mod comments;
 mod issues;
+mod people;
 mod search;

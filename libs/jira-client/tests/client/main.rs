@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod breaker;
+mod catalog;
 mod operations;
 mod resilience;
 mod secrets;

@@ -12,11 +12,14 @@
 //! jira_sync_store::store_conformance_tests!(postgres);
 //! ```
 //!
-//! The cases live in [`locks`], [`links`] and [`records`]; this module holds the harness.
+//! The cases live in [`locks`], [`links`], [`records`], [`sync_records`] and [`hashes`]; this
+//! module holds the harness.
 
+pub mod hashes;
 pub mod links;
 pub mod locks;
 pub mod records;
+pub mod sync_records;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -87,6 +90,13 @@ macro_rules! store_conformance_tests {
             links::delete_link_removes_it_and_is_idempotent,
             links::updating_an_unknown_link_is_not_found,
             links::ping_answers,
+            sync_records::detaching_a_link_leaves_a_tombstone_found_from_both_sides,
+            sync_records::each_comment_is_linked_once_and_its_links_read_back_in_order,
+            sync_records::comment_links_are_updated_deleted_and_go_with_their_issue_link,
+            sync_records::one_open_conflict_per_field_is_kept_up_to_date,
+            sync_records::a_resolved_conflict_makes_room_for_a_new_one,
+            hashes::content_hashes_are_kept_per_scope_replaced_and_forgotten,
+            hashes::a_held_lock_knows_it_is_held,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),* $(,)?) => {

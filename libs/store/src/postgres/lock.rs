@@ -229,6 +229,35 @@ impl EntityLock for PgEntityLock {
         }
         Ok(())
     }
+
+    /// Asks the session whether it still holds the advisory lock. A session that does not
+    /// answer within [`HELD_CHECK_TIMEOUT`] (terminated, network cut) has lost it, or will
+    /// have as soon as the server notices.
+    async fn is_held(&mut self) -> Result<bool, StoreError> {
+        let (classid, objid) = pg_locks_ids(self.id);
+        let held = sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+             AND pid = pg_backend_pid() AND granted AND objsubid = 1 \
+             AND classid = $1::bigint::oid AND objid = $2::bigint::oid)",
+        )
+        .bind(classid)
+        .bind(objid)
+        .fetch_one(self.conn.get());
+        match tokio::time::timeout(HELD_CHECK_TIMEOUT, held).await {
+            Ok(Ok(held)) => Ok(held),
+            Ok(Err(_)) | Err(_) => Ok(false),
+        }
+    }
+}
+
+/// How long [`EntityLock::is_held`] waits for the session to answer.
+const HELD_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How `pg_locks` shows a bigint advisory key: its high and low 32 bits as `classid` and
+/// `objid` (unsigned), with `objsubid = 1`.
+fn pg_locks_ids(id: i64) -> (i64, i64) {
+    let bits = id as u64;
+    ((bits >> 32) as i64, (bits & 0xffff_ffff) as i64)
 }
 
 #[cfg(test)]

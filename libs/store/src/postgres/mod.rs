@@ -9,9 +9,11 @@
 //! macros, so the crate builds without a database; the conformance suite checks them instead.
 
 mod error;
+mod hashes;
 mod links;
 mod lock;
 mod records;
+mod sync_records;
 
 use std::time::Duration;
 
@@ -25,7 +27,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use crate::{
-    AuditEntry, CreateIntent, EntityLock, Link, NewAuditEntry, NewLink, Store, StoreError,
+    AuditEntry, CommentLink, Conflict, ConflictStatus, CreateIntent, DetachedLink, EntityLock,
+    Link, NewAuditEntry, NewCommentLink, NewConflict, NewLink, Store, StoreError,
 };
 pub use lock::lock_id;
 
@@ -210,5 +213,92 @@ impl Store for PgStore {
             .await
             .map_err(error::from_sqlx)?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%link_id, %reason))]
+    async fn detach_link(&self, link_id: Uuid, reason: &str) -> Result<DetachedLink, StoreError> {
+        sync_records::detach_link(&self.pool, link_id, reason).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%connection, %side, %entity_id))]
+    async fn find_detached(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+        entity_id: &str,
+    ) -> Result<Option<DetachedLink>, StoreError> {
+        sync_records::find_detached(&self.pool, connection, side, entity_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(link_id = %link.link_id, left_id = %link.left_id, right_id = %link.right_id))]
+    async fn insert_comment_link(&self, link: NewCommentLink) -> Result<CommentLink, StoreError> {
+        sync_records::insert_comment_link(&self.pool, link).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%link_id))]
+    async fn comment_links(&self, link_id: Uuid) -> Result<Vec<CommentLink>, StoreError> {
+        sync_records::comment_links(&self.pool, link_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn update_comment_link(
+        &self,
+        id: Uuid,
+        left_hash: &str,
+        right_hash: &str,
+    ) -> Result<(), StoreError> {
+        sync_records::update_comment_link(&self.pool, id, left_hash, right_hash).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn delete_comment_link(&self, id: Uuid) -> Result<(), StoreError> {
+        sync_records::delete_comment_link(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(link_id = %conflict.link_id, field = %conflict.field))]
+    async fn open_conflict(&self, conflict: NewConflict) -> Result<Conflict, StoreError> {
+        sync_records::open_conflict(&self.pool, conflict).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%link_id))]
+    async fn conflicts_of(&self, link_id: Uuid) -> Result<Vec<Conflict>, StoreError> {
+        sync_records::conflicts_of(&self.pool, link_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(connection = connection.map(|c| c.as_str()), limit = limit))]
+    async fn list_conflicts(
+        &self,
+        connection: Option<&ConnectionId>,
+        status: Option<ConflictStatus>,
+        limit: i64,
+    ) -> Result<Vec<Conflict>, StoreError> {
+        sync_records::list_conflicts(&self.pool, connection, status, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn resolve_conflict(&self, id: Uuid, resolution: &str) -> Result<Conflict, StoreError> {
+        sync_records::resolve_conflict(&self.pool, id, resolution).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%scope))]
+    async fn content_hashes(
+        &self,
+        scope: &str,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        hashes::load(&self.pool, scope).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%scope, entries = entries.len()))]
+    async fn set_content_hashes(
+        &self,
+        scope: &str,
+        entries: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        hashes::save(&self.pool, scope, entries).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%scope, ids = ids.len()))]
+    async fn forget_content_hashes(&self, scope: &str, ids: &[String]) -> Result<(), StoreError> {
+        hashes::forget(&self.pool, scope, ids).await
     }
 }

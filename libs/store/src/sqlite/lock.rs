@@ -229,6 +229,23 @@ impl EntityLock for SqliteEntityLock {
         self.shared.released.notify_waiters();
         Ok(())
     }
+
+    /// Whether the row is still this guard's and its lease has not run out. (A lease that ran
+    /// out is renewed no more: the renewal only extends rows this holder still has, and the
+    /// key may have been taken elsewhere meanwhile.)
+    async fn is_held(&mut self) -> Result<bool, StoreError> {
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM locks WHERE key = ?1 AND holder = ?2 \
+             AND expires_at > ?3)",
+        )
+        .bind(&self.key)
+        .bind(codec::uuid(self.holder))
+        .bind(Utc::now().timestamp_millis())
+        .fetch_one(&self.shared.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(held)
+    }
 }
 
 impl Drop for SqliteEntityLock {

@@ -155,11 +155,19 @@ fn delivery_id(req: &HttpRequest) -> Result<DeliveryId, ApiError> {
 /// error normally wins) guarantees a timely 503 even if a connection attempt hangs.
 async fn publish(
     state: &AppState,
-    envelope: jira_sync_transport::Envelope,
+    mut envelope: jira_sync_transport::Envelope,
 ) -> Result<(), ApiError> {
+    // The worker continues from this span: webhook -> publish -> consume, one per message.
+    let span = tracing::info_span!("publish", message_id = %envelope.message_id);
+    let context = span.in_scope(jira_sync_telemetry::current_trace_context);
+    if !context.is_empty() {
+        envelope.trace_context = context;
+    }
     let timeout = state.settings.amqp.confirm_timeout + std::time::Duration::from_secs(1);
     let retry_after = state.settings.ingress.unavailable_retry_after;
-    let outcome = tokio::time::timeout(timeout, state.publisher.publish(envelope)).await;
+    let outcome = tokio::time::timeout(timeout, state.publisher.publish(envelope))
+        .instrument(span)
+        .await;
     let source = match outcome {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(e)) => e,

@@ -2,12 +2,14 @@
 //! (query parameters that may repeat, JSON bodies with Jira's 400 for malformed input, the
 //! caller from the guard).
 
+mod catalog;
 mod comments;
 mod issue;
 mod meta;
 mod properties;
 mod search;
 mod transitions;
+mod users;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -25,6 +27,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/myself", get().to(meta::myself))
             .route("/field", get().to(meta::fields))
             .route("/serverInfo", get().to(meta::server_info))
+            .route("/user", get().to(users::get))
+            .route("/user/search", get().to(users::search))
+            .route("/project/{projectIdOrKey}", get().to(catalog::project))
+            .route("/priority", get().to(catalog::priorities))
+            .route("/status", get().to(catalog::statuses))
             .route("/issue", post().to(issue::create))
             .service(
                 resource("/issue/{id}")

@@ -171,19 +171,29 @@ pub(crate) fn system_details(f: &SystemField) -> Value {
 
 /// `FieldDetails` of a custom field.
 pub(crate) fn custom_details(c: &CustomFieldDef) -> Value {
-    let (kind, plugin) = match c.kind {
-        CustomFieldKind::Text => ("string", "textfield"),
-        CustomFieldKind::Number => ("number", "float"),
-        CustomFieldKind::Textarea => ("string", "textarea"),
+    let (kind, items, plugin) = match c.kind {
+        CustomFieldKind::Text => ("string", None, "textfield"),
+        CustomFieldKind::Number => ("number", None, "float"),
+        CustomFieldKind::Textarea => ("string", None, "textarea"),
+        CustomFieldKind::Date => ("date", None, "datepicker"),
+        CustomFieldKind::Select => ("option", None, "select"),
+        CustomFieldKind::Multiselect => ("array", Some("option"), "multiselect"),
+        CustomFieldKind::User => ("user", None, "userpicker"),
+        CustomFieldKind::Labels => ("array", Some("string"), "labels"),
+        CustomFieldKind::Cascading => ("option-with-child", None, "cascadingselect"),
     };
     let custom_id: u64 =
         c.id.trim_start_matches("customfield_")
             .parse()
             .unwrap_or_default();
+    let mut schema = json!({"type": kind, "custom": format!("com.atlassian.jira.plugin.system.customfieldtypes:{plugin}"),
+                   "customId": custom_id});
+    if let Some(items) = items {
+        schema["items"] = json!(items);
+    }
     json!({
         "id": c.id, "key": c.id, "name": c.name, "custom": true, "orderable": true, "navigable": true,
         "searchable": true, "clauseNames": [format!("cf[{custom_id}]"), c.name],
-        "schema": {"type": kind, "custom": format!("com.atlassian.jira.plugin.system.customfieldtypes:{plugin}"),
-                   "customId": custom_id},
+        "schema": schema,
     })
 }

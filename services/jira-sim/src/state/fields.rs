@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::adf;
 use super::catalog::{Catalog, id_of};
 use super::model::Issue;
 use super::registry::Registry;
-use crate::config::CustomFieldKind;
+use super::{adf, custom};
 use crate::error::ApiError;
 
 /// One checked field change.
@@ -160,7 +159,7 @@ fn parse_field(cat: &Catalog, registry: &Registry, name: &str, v: &Value) -> Res
             .map(Edit::IssueType)
             .ok_or_else(|| "Specify a valid issue type".into()),
         _ => match cat.custom_field(name) {
-            Some(def) => custom(def.kind, v).map(|v| Edit::Custom(name.to_owned(), v)),
+            Some(def) => custom::parse(cat, def, v).map(|v| Edit::Custom(name.to_owned(), v)),
             None => Err(cannot_set(name)),
         },
     }
@@ -267,29 +266,6 @@ fn names(
         }
     }
     Ok(out)
-}
-
-fn custom(kind: CustomFieldKind, v: &Value) -> Result<Value, String> {
-    let ok = match kind {
-        CustomFieldKind::Text => {
-            v.is_null() || v.as_str().is_some_and(|s| s.chars().count() <= 255)
-        }
-        CustomFieldKind::Number => v.is_null() || v.is_number(),
-        CustomFieldKind::Textarea => v.is_null() || adf::is_doc(v),
-    };
-    if ok {
-        return Ok(v.clone());
-    }
-    Err(match kind {
-        CustomFieldKind::Text => {
-            "Operation value must be a string of at most 255 characters".into()
-        }
-        CustomFieldKind::Number => "Operation value must be a number".into(),
-        CustomFieldKind::Textarea => {
-            "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-                .into()
-        }
-    })
 }
 
 fn brief(v: &Value) -> String {

@@ -10,6 +10,7 @@ pub(crate) mod adf;
 pub(crate) mod apply;
 pub(crate) mod catalog;
 pub(crate) mod comments;
+pub(crate) mod custom;
 pub(crate) mod events;
 pub(crate) mod field_defs;
 pub(crate) mod fields;

@@ -10,7 +10,7 @@ use super::field_defs::{SYSTEM_FIELDS, display_name};
 use super::model::{ChangeGroup, ChangeItem, Comment, Issue};
 use super::selection::{FieldSelection, PropSelection};
 use crate::clock::jira_time;
-use crate::config::SimUser;
+use crate::config::{CustomFieldKind, SimUser};
 
 /// Which representation to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ fn avatars(cat: &Catalog, seed: &str) -> Value {
 /// A user object (`UserDetails`); unknown accounts render with their id as name.
 pub(crate) fn user(cat: &Catalog, account: &str, flavor: Flavor) -> Value {
     let (name, email) = cat.user(account).map_or((account, None), |u: &SimUser| {
-        (&u.display_name, Some(&u.email))
+        (&u.display_name, u.email_visible.then_some(&u.email))
     });
     let mut v = json!({
         "self": format!("{}/user?accountId={account}", flavor.api(cat)),
@@ -195,12 +195,41 @@ pub(crate) fn field(cat: &Catalog, issue: &Issue, name: &str, flavor: Flavor) ->
         custom => {
             let def = cat.custom_field(custom)?;
             let v = issue.custom.get(&def.id).cloned().unwrap_or(Value::Null);
-            match (flavor, adf::is_doc(&v)) {
-                (Flavor::Webhook, true) => Value::String(adf::to_text(&v)),
+            match (flavor, adf::is_doc(&v), def.kind) {
+                (Flavor::Webhook, true, _) => Value::String(adf::to_text(&v)),
+                (_, _, CustomFieldKind::User) => v
+                    .get("accountId")
+                    .and_then(Value::as_str)
+                    .map_or(Value::Null, |a| user(cat, a, flavor)),
+                (_, _, CustomFieldKind::Select | CustomFieldKind::Cascading) => {
+                    option(cat, &v, flavor)
+                }
+                (_, _, CustomFieldKind::Multiselect) => Value::Array(
+                    (v.as_array().into_iter().flatten())
+                        .map(|o| option(cat, o, flavor))
+                        .collect(),
+                ),
                 _ => v,
             }
         }
     })
+}
+
+/// A stored option (`{"value", "id"}`, maybe with a `child`) as Jira renders it.
+fn option(cat: &Catalog, stored: &Value, flavor: Flavor) -> Value {
+    if stored.is_null() {
+        return Value::Null;
+    }
+    let id = stored.get("id").and_then(Value::as_str).unwrap_or_default();
+    let mut v = json!({
+        "self": format!("{}/customFieldOption/{id}", flavor.api(cat)),
+        "value": stored.get("value").cloned().unwrap_or(Value::Null),
+        "id": id,
+    });
+    if let Some(child) = stored.get("child") {
+        v["child"] = option(cat, child, flavor);
+    }
+    v
 }
 
 /// The `fields` object for a selection.
@@ -286,7 +315,8 @@ pub(crate) fn comment(cat: &Catalog, issue_id: u64, c: &Comment, flavor: Flavor)
         "updateAuthor": user(cat, &c.update_author, flavor),
         "created": jira_time(c.created),
         "updated": jira_time(c.updated),
-        "jsdPublic": true,
+        // An internal service-desk note: what the Service Desk API marks with this property.
+        "jsdPublic": c.properties.get("sd.public.comment").and_then(|p| p.get("internal")) != Some(&json!(true)),
     });
     if let Some(vis) = &c.visibility {
         v["visibility"] = vis.clone();

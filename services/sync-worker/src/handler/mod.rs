@@ -75,15 +75,17 @@ impl Handler {
             Err(e) => self.failed(e, attempt, request.as_ref()).await,
         };
         let kind = settlement_kind(&settlement);
+        let connection = connection_label(request.as_ref());
         let settled = match settlement {
-            Settlement::Ack => delivery.ack().await.map(|()| metrics::succeeded()),
+            Settlement::Ack => (delivery.ack().await).map(|()| metrics::succeeded(connection)),
             Settlement::Retry { delay, failure } => {
                 let tier = self.policy.tier_for(delay);
-                (delivery.retry(delay, failure).await).map(|()| metrics::retried(tier))
+                (delivery.retry(delay, failure).await).map(|()| metrics::retried(tier, connection))
             }
             Settlement::DeadLetter { failure } => {
                 let class = failure.class.clone();
-                (delivery.dead_letter(failure).await).map(|()| metrics::dead_lettered(class))
+                (delivery.dead_letter(failure).await)
+                    .map(|()| metrics::dead_lettered(class, connection))
             }
         };
         if let Err(e) = settled {
@@ -101,7 +103,7 @@ impl Handler {
         request: Option<&ReconcileRequest>,
     ) -> Settlement {
         let disposition = error.disposition();
-        metrics::failed(disposition.class());
+        metrics::failed(disposition.class(), connection_label(request));
         let messages = error.messages();
         let settlement = decide(disposition, &messages, attempt, &self.policy);
         match &settlement {
@@ -123,6 +125,11 @@ impl Handler {
         }
         settlement
     }
+}
+
+/// The `connection` label of the event counters.
+fn connection_label(request: Option<&ReconcileRequest>) -> &str {
+    request.map_or("unknown", |r| r.connection.as_str())
 }
 
 fn settlement_kind(settlement: &Settlement) -> &'static str {

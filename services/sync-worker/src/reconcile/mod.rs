@@ -2,24 +2,35 @@
 //! idempotent.
 //!
 //! Per request: resolve the connection and the entity's side, take the entity's lock
-//! ([`lock`]), then either create and link its twin ([`twin`]) or merge the linked pair three
-//! ways and write the difference ([`apply`]). What caused the request does not matter: the
+//! ([`lock`]), then either create and link its twin (`twin`) or merge the linked pair three
+//! ways and write the difference (`linked`, `write`, `transitions`, `comments`), handling
+//! held conflicts (`conflicts`) and operators' resolutions of them (`resolutions`), deleted and out-of-scope issues (`deletes`) and custom
+//! fields that cannot be mapped (`catalog`). What caused the request does not matter: the
 //! current state of both sides and the stored base decide, so duplicates, reordering and our
 //! own writes coming back as webhooks all reconcile to nothing.
 //!
 //! Decoding deliveries, retries and acknowledgements belong to [`crate::handler`]; HTTP
 //! details and the transient/permanent classification of Jira failures to the Jira client.
 
-mod apply;
+mod catalog;
+mod comments;
+mod conflicts;
+mod deletes;
 pub mod jira_map;
+mod linked;
 pub mod lock;
+mod resolutions;
+mod transitions;
 mod twin;
+mod write;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jira_sync_domain::document::Snapshot;
-use jira_sync_domain::{CanonicalIssue, ConnectionId, EndpointId, Field, ReconcileRequest, Side};
+use jira_sync_domain::merge::FieldRule;
+use jira_sync_domain::{ConnectionId, EndpointId, ReconcileRequest, Side};
 use jira_sync_settings::{ConnectionSettings, ConnectionSide, Settings};
 use jira_sync_store::{NewAuditEntry, Store, StoreError};
 use serde_json::Value;
@@ -28,8 +39,13 @@ use uuid::Uuid;
 
 use crate::error::{ReconcileError, chain};
 use crate::jira::{Issue, JiraClient, JiraClients};
-use jira_map::ORIGIN_PROPERTY;
+use catalog::{Catalogs, FieldCatalog};
+use jira_map::people::{People, PeopleCache};
+use jira_map::{Mapper, ORIGIN_PROPERTY, read_fields};
 use lock::lock_key;
+use transitions::Workflows;
+
+pub use comments::CommentMarker;
 
 /// How long a reconcile waits for an entity's lock before giving up (a transient failure).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -54,10 +70,15 @@ pub enum Outcome {
         to_right: Vec<String>,
         held: Vec<String>,
     },
-    /// The issue on `side` no longer exists; nothing was written.
+    /// The issue on `side` no longer exists. A linked pair is detached (after the connection's
+    /// `on_delete` policy deleted or commented on the other issue).
     Deleted { side: Side, link_id: Option<Uuid> },
-    /// Nothing to do: `out_of_scope` (another project), `foreign_marker` (an issue carrying a
-    /// copied origin marker of an entity that is linked elsewhere), `origin_deleted`.
+    /// A linked issue left its scope and the pair was detached (`on_leave_scope = "unlink"`).
+    Unlinked { link_id: Uuid },
+    /// Nothing to do: `out_of_scope` (another project, or the scope filter; a linked pair is
+    /// paused while one of its issues is out), `foreign_marker` (an issue carrying a copied
+    /// origin marker of an entity that is linked elsewhere), `origin_deleted`, `detached` (the
+    /// pair stopped syncing for good).
     Skipped { reason: &'static str },
 }
 
@@ -69,7 +90,7 @@ impl Outcome {
             Outcome::Synced {
                 to_left, to_right, ..
             } => !to_left.is_empty() || !to_right.is_empty(),
-            Outcome::Deleted { .. } | Outcome::Skipped { .. } => false,
+            Outcome::Deleted { .. } | Outcome::Unlinked { .. } | Outcome::Skipped { .. } => false,
         }
     }
 }
@@ -81,6 +102,9 @@ pub struct Reconciler {
     store: Arc<dyn Store>,
     jira: Arc<JiraClients>,
     lock_wait: Duration,
+    catalogs: Arc<Catalogs>,
+    workflows: Arc<Workflows>,
+    people: Arc<PeopleCache>,
 }
 
 /// The resolved view of one request: its connection, its side and both sides' clients.
@@ -88,7 +112,9 @@ pub(crate) struct Ctx<'a> {
     request: &'a ReconcileRequest,
     connection: &'a ConnectionSettings,
     side: Side,
-    fields: Vec<Field>,
+    /// The synced fields and their merge rules (custom fields that cannot be mapped left out).
+    rules: BTreeMap<String, FieldRule>,
+    catalog: Arc<FieldCatalog>,
     left: &'a JiraClient,
     right: &'a JiraClient,
     trace_id: Option<&'a str>,
@@ -131,6 +157,9 @@ impl Reconciler {
             store,
             jira: Arc::new(jira),
             lock_wait: LOCK_WAIT,
+            catalogs: Arc::default(),
+            workflows: Arc::default(),
+            people: Arc::default(),
         }
     }
 
@@ -151,7 +180,9 @@ impl Reconciler {
         request: &ReconcileRequest,
         trace_id: Option<&str>,
     ) -> Result<Outcome, ReconcileError> {
-        let ctx = self.context(request, trace_id)?;
+        let mut ctx = self.context(request, trace_id)?;
+        ctx.catalog = self.catalog(&ctx).await?;
+        ctx.rules = catalog::usable_rules(ctx.connection, &ctx.catalog);
         let link = (self.store)
             .find_link(ctx.id(), ctx.side, &request.entity_id)
             .await?;
@@ -216,7 +247,8 @@ impl Reconciler {
             request,
             connection,
             side,
-            fields: connection.synced_fields(),
+            rules: BTreeMap::new(),
+            catalog: Arc::default(),
             left: client(Side::Left)?,
             right: client(Side::Right)?,
             trace_id,
@@ -248,7 +280,10 @@ impl Reconciler {
         side: Side,
         id: &str,
     ) -> Result<Option<Issue>, ReconcileError> {
-        let fields = jira_map::read_fields(&ctx.fields);
+        let mapper = self.mapper(ctx);
+        let ids = ctx.rules.keys().filter_map(|k| mapper.jira_id(k, side));
+        let fields = read_fields(ids);
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         match ctx
             .client(side)
             .get_issue(id, &fields, &[ORIGIN_PROPERTY])
@@ -265,20 +300,24 @@ impl Reconciler {
         }
     }
 
-    /// The canonical document of an issue read from `side`.
-    fn canonical(
-        &self,
-        ctx: &Ctx<'_>,
-        side: Side,
-        issue: &Issue,
-    ) -> Result<CanonicalIssue, ReconcileError> {
-        jira_map::to_canonical(&issue.fields, side, ctx.connection).map_err(|source| {
-            ReconcileError::Mapping {
-                endpoint: ctx.endpoint(side).clone(),
-                issue: issue.key.clone(),
-                source,
-            }
-        })
+    /// The field mapper of this request's connection.
+    fn mapper<'a>(&'a self, ctx: &'a Ctx<'_>) -> Mapper<'a> {
+        let sync = &ctx.connection.sync;
+        let default = |side: Side| {
+            (ctx.config(side).options.default_user.as_ref()).map(|u| u.id().to_owned())
+        };
+        Mapper {
+            connection: ctx.connection,
+            people: People {
+                map: sync.user_map(),
+                by_email: sync.match_users_by_email,
+                endpoints: [ctx.endpoint(Side::Left), ctx.endpoint(Side::Right)],
+                clients: [ctx.left, ctx.right],
+                defaults: [default(Side::Left), default(Side::Right)],
+                cache: &self.people,
+            },
+            catalog: &ctx.catalog,
+        }
     }
 
     /// Appends an audit entry for this request.
@@ -302,5 +341,57 @@ impl Reconciler {
             trace_id: ctx.trace_id.map(str::to_owned),
         };
         self.store.append_audit(entry).await
+    }
+
+    /// Appends an audit entry with free-form `changes`.
+    async fn audit_value(
+        &self,
+        ctx: &Ctx<'_>,
+        link_id: Option<Uuid>,
+        action: &str,
+        target: Side,
+        fields: &[&str],
+        changes: Value,
+    ) -> Result<(), ReconcileError> {
+        let entry = NewAuditEntry {
+            link_id,
+            connection: ctx.id().clone(),
+            action: action.to_owned(),
+            target,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            changes,
+            trigger: ctx.request.trigger.name().to_owned(),
+            delivery_id: Some(ctx.request.delivery_id.to_string()),
+            trace_id: ctx.trace_id.map(str::to_owned),
+        };
+        Ok(self.store.append_audit(entry).await?)
+    }
+
+    /// Checks the custom fields of every connection against the sites' field catalogues and
+    /// reports those that cannot be synced (at start-up; reconciles do it lazily otherwise).
+    /// Returns the connections that could not be checked.
+    pub async fn check_fields(&self) -> Vec<(ConnectionId, ReconcileError)> {
+        let mut failed = Vec::new();
+        let with_custom =
+            (self.settings.connections.iter()).filter(|(_, c)| !c.sync.custom_fields.is_empty());
+        for (id, connection) in with_custom {
+            let request = ReconcileRequest {
+                connection: id.clone(),
+                endpoint: connection.left.endpoint.clone(),
+                entity_id: "-".to_owned(),
+                issue_key: None,
+                trigger: jira_sync_domain::Trigger::Manual,
+                delivery_id: jira_sync_domain::DeliveryId::generate(),
+                event_at: None,
+            };
+            let result = match self.context(&request, None) {
+                Ok(ctx) => self.catalog(&ctx).await.map(drop),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                failed.push((id.clone(), e));
+            }
+        }
+        failed
     }
 }

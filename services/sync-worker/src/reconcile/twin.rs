@@ -13,14 +13,16 @@ use chrono::{DateTime, Utc};
 use jira_sync_domain::document::Snapshot;
 use jira_sync_domain::{Field, Side};
 use jira_sync_store::{CreateIntent, Link, NewLink};
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::{info, warn};
 
 use super::jira_map::{self, ORIGIN_PROPERTY, OriginMarker};
 use super::lock::lock_key;
 use super::{Ctx, Outcome, Reconciler, Step};
+
+mod create;
 use crate::error::ReconcileError;
-use crate::jira::{CreateIssue, EntityProperty, Issue, SearchRequest};
+use crate::jira::{Issue, SearchRequest};
 
 /// How far before the intent the twin search looks (clock skew between us and Jira).
 const SEARCH_MARGIN_MINUTES: i64 = 2;
@@ -35,6 +37,13 @@ impl Reconciler {
         ctx: &Ctx<'_>,
         held: &str,
     ) -> Result<Step, ReconcileError> {
+        let detached = (self.store)
+            .find_detached(ctx.id(), ctx.side, &ctx.request.entity_id)
+            .await?;
+        if let Some(detached) = detached {
+            info!(link = %detached.id, reason = %detached.reason, "the pair of this issue stopped syncing; nothing to do");
+            return Ok(Step::Done(Outcome::Skipped { reason: "detached" }));
+        }
         let Some(source) = self.read(ctx, ctx.side, &ctx.request.entity_id).await? else {
             info!("issue is gone and was never linked; nothing to do");
             return Ok(Step::Done(Outcome::Deleted {
@@ -42,10 +51,8 @@ impl Reconciler {
                 link_id: None,
             }));
         };
-        let in_scope = jira_map::project_key(&source.fields)
-            .is_some_and(|p| p.eq_ignore_ascii_case(&ctx.config(ctx.side).project));
-        if !in_scope {
-            info!(key = %source.key, "issue is outside the connection's project");
+        if !self.in_scope(ctx, ctx.side, &source) {
+            info!(key = %source.key, "issue is outside the connection's scope");
             return Ok(Step::Done(Outcome::Skipped {
                 reason: "out_of_scope",
             }));
@@ -109,7 +116,7 @@ impl Reconciler {
             }));
         };
         // The creator died between create and link: store the link it could not.
-        let base = self.canonical(ctx, ctx.side, twin)?.snapshot(&ctx.fields);
+        let base = self.snapshot(ctx, ctx.side, twin).await?;
         let link = self
             .link_pair(ctx, origin_side, &origin, twin, base)
             .await?;
@@ -140,7 +147,7 @@ impl Reconciler {
             if intent.target_id.is_none() {
                 self.store.complete_intent(intent.id, &twin.id).await?;
             }
-            let base = self.canonical(ctx, other, &twin)?.snapshot(&ctx.fields);
+            let base = self.snapshot(ctx, other, &twin).await?;
             let link = self.link_pair(ctx, ctx.side, source, &twin, base).await?;
             info!(link = %link.id, twin = %twin.key, "found the twin of an interrupted create and linked it");
             return self.continue_linked(ctx, held, link).await;
@@ -148,75 +155,34 @@ impl Reconciler {
 
         let (twin, written) = self.create_twin(ctx, source).await?;
         self.store.complete_intent(intent.id, &twin.id).await?;
-        let link = (self.link_pair(ctx, ctx.side, source, &twin, written.clone())).await?;
+        let (twin, base, moved) = self.settle_twin(ctx, source, twin, &written).await?;
+        let link = (self.link_pair(ctx, ctx.side, source, &twin, base)).await?;
         self.audit(ctx, Some(link.id), "create", other, &written)
             .await?;
+        if let Some(reached) = moved {
+            let change = json!({ "status": written.get(Field::Status.as_str()), "reached": reached.name, "path": reached.path });
+            self.audit_value(
+                ctx,
+                Some(link.id),
+                "transition",
+                other,
+                &[Field::Status.as_str()],
+                change,
+            )
+            .await?;
+        }
         info!(link = %link.id, twin = %twin.key, "created the twin");
+        let (left, right) = match ctx.side {
+            Side::Left => (source, &twin),
+            Side::Right => (&twin, source),
+        };
+        self.sync_comments(ctx, &self.mapper(ctx), &link, left, right)
+            .await?;
         Ok(Step::Done(Outcome::Created {
             link_id: link.id,
             twin_id: twin.id,
             twin_key: twin.key,
         }))
-    }
-
-    /// Creates the twin of `source` on the other side, marked with its origin. Returns the
-    /// twin and the canonical snapshot written (the new link's base).
-    async fn create_twin(
-        &self,
-        ctx: &Ctx<'_>,
-        source: &Issue,
-    ) -> Result<(Issue, Snapshot), ReconcileError> {
-        let other = ctx.side.other();
-        let canonical = self.canonical(ctx, ctx.side, source)?;
-        let allowed: Vec<Field> = (ctx.fields.iter().copied())
-            .filter(|f| {
-                (ctx.connection.fields.get(f.as_str()))
-                    .is_some_and(|rule| rule.direction.allows_from(ctx.side))
-            })
-            .collect();
-        let written = canonical.snapshot(&allowed);
-        // Empty values are what a new issue has anyway; leave them to Jira's defaults.
-        let non_empty: Snapshot = (written.iter())
-            .filter(|(_, v)| !is_empty(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut fields = jira_map::to_jira_fields(&non_empty, other, ctx.connection).map_err(
-            |source_error| ReconcileError::Mapping {
-                endpoint: ctx.endpoint(ctx.side).clone(),
-                issue: source.key.clone(),
-                source: source_error,
-            },
-        )?;
-        let target = ctx.config(other);
-        // Jira requires a summary even when it is not a synced field.
-        fields
-            .entry("summary")
-            .or_insert_with(|| json!(canonical.summary));
-        fields.insert("project".into(), json!({ "key": target.project }));
-        fields.insert("issuetype".into(), json!({ "name": target.issue_type }));
-        let marker = OriginMarker::new(ctx.id(), ctx.endpoint(ctx.side), &source.id, &source.key);
-        let request = CreateIssue {
-            fields,
-            properties: vec![EntityProperty {
-                key: ORIGIN_PROPERTY.to_owned(),
-                value: marker.to_value(),
-            }],
-        };
-        let created = (ctx.client(other).create_issue(&request).await).map_err(|e| {
-            ReconcileError::jira(
-                ctx.endpoint(other),
-                "create",
-                format!("the twin of {} in {}", source.key, target.project),
-                e,
-            )
-        })?;
-        let twin = Issue {
-            id: created.id,
-            key: created.key,
-            fields: Default::default(),
-            properties: Default::default(),
-        };
-        Ok((twin, written))
     }
 
     /// Searches the other side's project for a twin whose marker names `source_id`, among the
@@ -231,9 +197,10 @@ impl Reconciler {
         let project = &ctx.config(other).project;
         let mut request = SearchRequest {
             jql: twin_search_jql(project, intent.created_at),
-            fields: (jira_map::read_fields(&ctx.fields).into_iter())
-                .map(str::to_owned)
-                .collect(),
+            fields: {
+                let mapper = self.mapper(ctx);
+                jira_map::read_fields(ctx.rules.keys().filter_map(|k| mapper.jira_id(k, other)))
+            },
             properties: vec![ORIGIN_PROPERTY.to_owned()],
             max_results: SEARCH_PAGE,
             next_page_token: None,
@@ -316,14 +283,6 @@ pub(crate) fn twin_search_jql(project: &str, since: DateTime<Utc>) -> String {
         "project = \"{project}\" AND created >= \"{}\" ORDER BY created DESC",
         from.format("%Y-%m-%d %H:%M")
     )
-}
-
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Array(items) => items.is_empty(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -56,12 +56,31 @@ impl Env {
 
     /// The environment with extra TOML lines in the connection's table (such as `fields`).
     pub async fn start_with(connection_extra: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_custom(connection_extra, "", "", |_, _| {}).await
+    }
+
+    /// The environment with extra TOML lines in the connection's table and in the left and
+    /// right side tables (`key = value, ...`), after `adjust` changed the two sites.
+    pub async fn start_custom(
+        connection_extra: &str,
+        left_extra: &str,
+        right_extra: &str,
+        adjust: impl FnOnce(&mut SiteConfig, &mut SiteConfig),
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut alpha = SiteConfig::named("alpha");
         alpha.projects = vec!["ACME".into(), "OTHER".into()];
         let mut beta = SiteConfig::named("beta");
         beta.projects = vec!["PART".into()];
         beta.priorities = ["P1", "P2", "P3", "P4"].map(String::from).to_vec();
         beta.default_priority = Some("P3".into());
+        adjust(&mut alpha, &mut beta);
+        let comma = |extra: &str| {
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!(", {extra}")
+            }
+        };
         let sim = Simulator::start(SimConfig {
             sites: vec![alpha, beta],
             ..SimConfig::default()
@@ -74,17 +93,21 @@ impl Env {
 max_retries = 0
 
 [endpoints.jira-a]
-{}
+{}site_name = "Alpha Jira"
+
 [endpoints.jira-b]
-{}
+{}site_name = "Beta Jira"
+
 [connections.a-to-b]
-left = {{ endpoint = "jira-a", project = "ACME" }}
-right = {{ endpoint = "jira-b", project = "PART" }}
+left = {{ endpoint = "jira-a", project = "ACME"{} }}
+right = {{ endpoint = "jira-b", project = "PART"{} }}
 priority_map = [{{ left = "High", right = "P1" }}, {{ left = "Medium", right = "P3" }}, {{ left = "Low", right = "P4" }}]
 {}
 "#,
             site_settings(a),
             site_settings(b),
+            comma(left_extra),
+            comma(right_extra),
             connection_extra
         );
         let mut settings = Settings::from_toml(&toml)?;
@@ -199,10 +222,113 @@ priority_map = [{{ left = "High", right = "P1" }}, {{ left = "Medium", right = "
         site(&self.sim, site_name).issues(Some(project))
     }
 
+    /// A person on a site: its first (admin) user, through the production client.
+    pub fn person(&self, side: Side) -> JiraClient {
+        let site = self.site(side);
+        let user = &site.users()[0];
+        let url = url_of(&site.base_url());
+        let config = JiraClientConfig::new(
+            url,
+            user.email.clone(),
+            secrecy::SecretString::from(user.api_token.clone()),
+        );
+        JiraClient::new(config).unwrap_or_else(|e| panic!("client: {e}"))
+    }
+
+    /// How many audit entries of `action` the store holds (with or without a link).
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(self.db.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("count audit entries: {e}"))
+    }
+
+    /// One issue as the simulator holds it.
+    pub fn issue(&self, side: Side, id: &str) -> Value {
+        self.site(side)
+            .issue(id)
+            .unwrap_or_else(|| panic!("issue {id} not on {side}"))
+    }
+
+    /// The comments of an issue, as the simulator holds them (with properties).
+    pub fn comments(&self, side: Side, id: &str) -> Vec<Value> {
+        let issue = self.issue(side, id);
+        field(&issue, "comment")["comments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Creates the issue and its twin; returns (left id, right id, link id).
+    pub async fn pair(
+        &self,
+        fields: Value,
+    ) -> Result<(String, String, uuid::Uuid), Box<dyn std::error::Error>> {
+        let (id, _) = self.create(Side::Left, fields, None).await?;
+        match self.reconcile(Side::Left, &id).await? {
+            jira_sync_worker::Outcome::Created {
+                link_id, twin_id, ..
+            } => Ok((id, twin_id, link_id)),
+            other => Err(format!("no twin created: {other:?}").into()),
+        }
+    }
+
+    /// Moves an issue through the named transitions, as a person would.
+    pub async fn transition(
+        &self,
+        side: Side,
+        id: &str,
+        names: &[&str],
+        fields: Option<Value>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for name in names {
+            let available = self.client(side).transitions(id).await?;
+            let t = available
+                .iter()
+                .find(|t| t.name == *name)
+                .ok_or_else(|| format!("no transition {name} on {id}"))?;
+            let fields = fields
+                .as_ref()
+                .and_then(|f| f.as_object())
+                .filter(|_| t.has_screen);
+            self.client(side).transition(id, &t.id, fields).await?;
+        }
+        Ok(())
+    }
+
+    /// The audit actions of a link, in order.
+    pub async fn actions(
+        &self,
+        link_id: uuid::Uuid,
+    ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        use jira_sync_store::Store;
+        let audit = self.db.store.audit_of(link_id).await?;
+        Ok(audit.into_iter().map(|a| a.entry.action).collect())
+    }
+
+    /// Write requests (POST, PUT, DELETE) the sync bot sent to a site since its stats were
+    /// last reset, searches excluded.
+    pub fn bot_writes(&self, side: Side) -> Vec<String> {
+        let site = self.site(side);
+        let bot = site.bot().map(|b| b.account_id.clone()).unwrap_or_default();
+        site.recent_requests(usize::MAX)
+            .into_iter()
+            .filter(|r| r.account.as_deref() == Some(bot.as_str()))
+            .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "DELETE"))
+            .filter(|r| !r.route.contains("/search"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
     /// The marker a twin of `source_id` on `source_side` carries.
     pub fn marker(&self, source_side: Side, source_id: &str, source_key: &str) -> OriginMarker {
         OriginMarker::new(&connection(), &endpoint(source_side), source_id, source_key)
     }
+}
+
+fn url_of(text: &str) -> url::Url {
+    url::Url::parse(text).unwrap_or_else(|e| panic!("simulator URL {text}: {e}"))
 }
 
 fn site<'a>(sim: &'a Simulator, name: &str) -> &'a SiteHandle {
@@ -213,6 +339,19 @@ fn site<'a>(sim: &'a Simulator, name: &str) -> &'a SiteHandle {
 /// A one-paragraph ADF document.
 pub fn adf(text: &str) -> Value {
     json!({"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":text}]}]})
+}
+
+/// A status name of an issue bean.
+pub fn status(issue: &Value) -> &str {
+    field(issue, "status")["name"].as_str().unwrap_or_default()
+}
+
+/// A JSON object's map (empty for anything else).
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// A field of an issue bean.

@@ -194,10 +194,12 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// `const NAME: &str = "value";` anywhere in the sources.
-fn string_consts(sources: &[(String, String)]) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for (file, text) in sources {
+/// `const NAME: &str = "value";` anywhere in the sources. A name that two files define with
+/// different values (unrelated crates may both have an `API_PREFIX`) is kept as ambiguous
+/// (`None`): that is only a problem if a metric is named through it.
+fn string_consts(sources: &[(String, String)]) -> BTreeMap<String, Option<String>> {
+    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (_, text) in sources {
         for line in text.lines() {
             let Some(rest) = line.trim().split("const ").nth(1) else {
                 continue;
@@ -208,23 +210,28 @@ fn string_consts(sources: &[(String, String)]) -> BTreeMap<String, String> {
             let Some((value, _)) = rest.split_once('"') else {
                 continue;
             };
-            if let Some(old) = out.insert(ident.trim().to_owned(), value.to_owned())
-                && old != value
-            {
-                panic!("{file}: constant {ident} is defined as both {old:?} and {value:?}");
-            }
+            out.entry(ident.trim().to_owned())
+                .and_modify(|old| {
+                    if old.as_deref() != Some(value) {
+                        *old = None;
+                    }
+                })
+                .or_insert_with(|| Some(value.to_owned()));
         }
     }
     out
 }
 
-fn resolve(arg: &str, consts: &BTreeMap<String, String>) -> Option<String> {
+fn resolve(arg: &str, consts: &BTreeMap<String, Option<String>>) -> Option<String> {
     let arg = arg.trim();
     if let Some(literal) = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
         return Some(literal.to_owned());
     }
     let ident = arg.rsplit("::").next()?.trim();
-    consts.get(ident).cloned()
+    match consts.get(ident)? {
+        Some(value) => Some(value.clone()),
+        None => panic!("the metric name constant {ident} has different values in different files"),
+    }
 }
 
 /// The top-level comma-separated arguments up to the closing parenthesis.
@@ -270,4 +277,7 @@ pub fn telemetry_names() -> BTreeMap<String, String> {
     let body = &text[start..];
     let body = &body[..body.find("\n}").unwrap_or(body.len())];
     string_consts(&[("libs/telemetry/src/metrics.rs".to_owned(), body.to_owned())])
+        .into_iter()
+        .filter_map(|(ident, value)| Some((ident, value?)))
+        .collect()
 }

@@ -1,0 +1,35 @@
+//! The admin API binary: load settings, start telemetry, serve until SIGTERM or Ctrl-C.
+
+use jira_sync_admin::Application;
+use jira_sync_settings::Settings;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let _telemetry = jira_sync_telemetry::init(&settings.telemetry, "jira-sync-admin");
+    let app = Application::build(settings).await?;
+    tracing::info!(port = app.port(), "admin API listening");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await?;
+    Ok(())
+}
+
+/// Cancels `shutdown` on the first SIGTERM (Kubernetes) or Ctrl-C.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} },
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    shutdown.cancel();
+}

@@ -1,0 +1,295 @@
+//! Running roles in one process: the ingress, the sync worker and the poller (`serve`, plus the
+//! admin API on its own port when `admin.api_keys` has a key), or one of them (`ingress`,
+//! `worker`), on the [`Backends`] the config selects, embedded or distributed alike. Each role is the service's own `Application`, built with `build_with`
+//! exactly as the separate binaries and the end-to-end tests build it; only the transport and
+//! the store handed to it differ.
+//!
+//! [`Serve`] is a library type so that tests and the coming `demo` command can start a whole
+//! installation in-process (point its endpoints at simulated sites, register their webhooks on
+//! [`Serve::ingress_port`]), and stop it with a cancellation token.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use jira_sync_ingress::{IngressDeps, StoreReadiness};
+use jira_sync_settings::Settings;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::backends::Backends;
+use crate::error::StartError;
+
+/// Which roles a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Roles {
+    /// Ingress, worker and poller, and the admin API when a key is configured.
+    All,
+    /// The webhook ingress only.
+    Ingress,
+    /// The sync worker only.
+    Worker,
+}
+
+type RoleFuture = Pin<Box<dyn Future<Output = Result<(), StartError>> + Send>>;
+
+/// A built role, started by giving it the shutdown token.
+struct Role {
+    name: &'static str,
+    run: Box<dyn FnOnce(CancellationToken) -> RoleFuture + Send>,
+}
+
+/// Built roles on open backends: ports bound, consumer subscribed, ready to run.
+pub struct Serve {
+    roles: Vec<Role>,
+    ingress_port: Option<u16>,
+    worker_port: Option<u16>,
+    poller_port: Option<u16>,
+    admin_port: Option<u16>,
+    backends: Backends,
+}
+
+impl Serve {
+    /// Opens the backends and builds every role of `serve`. Fails fast when a backend is
+    /// unreachable or a port is taken.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_roles(settings, Roles::All).await
+    }
+
+    /// Like [`Serve::build`] for a choice of roles.
+    pub async fn build_roles(settings: Settings, roles: Roles) -> Result<Self, StartError> {
+        let backends = Backends::open(&settings).await?;
+        let mut serve = Self {
+            roles: Vec::new(),
+            ingress_port: None,
+            worker_port: None,
+            poller_port: None,
+            admin_port: None,
+            backends,
+        };
+        if let Err(e) = serve.add_roles(settings, roles).await {
+            serve.backends.close().await;
+            return Err(e);
+        }
+        Ok(serve)
+    }
+
+    async fn add_roles(&mut self, settings: Settings, roles: Roles) -> Result<(), StartError> {
+        if matches!(roles, Roles::All | Roles::Ingress) {
+            let deps = IngressDeps {
+                publisher: self.backends.publisher(),
+                readiness: std::sync::Arc::new(StoreReadiness(self.backends.store())),
+            };
+            let app = jira_sync_ingress::Application::build_with(settings.clone(), deps)
+                .map_err(StartError::Ingress)?;
+            self.ingress_port = Some(app.port());
+            self.roles.push(Role {
+                name: "ingress",
+                run: Box::new(|shutdown| {
+                    Box::pin(async move {
+                        app.run_until_stopped(shutdown)
+                            .await
+                            .map_err(StartError::Ingress)
+                    })
+                }),
+            });
+        }
+        if matches!(roles, Roles::All | Roles::Worker) {
+            let consumer = self.backends.consumer().await?;
+            let app = jira_sync_worker::Application::build_with(
+                settings.clone(),
+                self.backends.store(),
+                consumer,
+            )
+            .map_err(StartError::Worker)?;
+            self.worker_port = Some(app.port());
+            self.roles.push(Role {
+                name: "worker",
+                run: Box::new(|shutdown| {
+                    Box::pin(async move {
+                        app.run_until_stopped(shutdown)
+                            .await
+                            .map_err(StartError::Worker)
+                    })
+                }),
+            });
+        }
+        if roles == Roles::All {
+            self.add_poller(settings.clone()).await?;
+            self.add_admin(settings)?;
+        }
+        Ok(())
+    }
+
+    /// The poller (scheduled JQL increments, full passes, retry sweeps, PeopleForce scans)
+    /// repairs what webhooks miss. Its leader locks and content hashes are the store's, so it
+    /// runs on SQLite as on PostgreSQL.
+    async fn add_poller(&mut self, settings: Settings) -> Result<(), StartError> {
+        let app = jira_sync_poller::startup::Application::build_with(
+            settings,
+            self.backends.store(),
+            self.backends.publisher(),
+        )
+        .await
+        .map_err(StartError::Poller)?;
+        self.poller_port = Some(app.port());
+        self.roles.push(Role {
+            name: "poller",
+            run: Box::new(|shutdown| {
+                Box::pin(async move {
+                    app.run_until_stopped(shutdown)
+                        .await
+                        .map_err(StartError::Poller)
+                })
+            }),
+        });
+        Ok(())
+    }
+
+    /// The admin API (`/api/v1`) on `admin.listen`, a port of its own so that it can stay off
+    /// the network the webhooks come from. Without a key in `admin.api_keys` it is not
+    /// started: a door no key opens is no use.
+    fn add_admin(&mut self, settings: Settings) -> Result<(), StartError> {
+        if !settings.admin.has_keys() {
+            tracing::info!("no admin.api_keys: the admin API is not started");
+            return Ok(());
+        }
+        let deps = jira_sync_admin::AdminDeps {
+            store: self.backends.store(),
+            publisher: self.backends.publisher(),
+            dead_letters: self.backends.dead_letters(),
+        };
+        let app =
+            jira_sync_admin::Application::build_with(settings, deps).map_err(StartError::Admin)?;
+        self.admin_port = Some(app.port());
+        self.roles.push(Role {
+            name: "admin",
+            run: Box::new(|shutdown| {
+                Box::pin(async move {
+                    app.run_until_stopped(shutdown)
+                        .await
+                        .map_err(StartError::Admin)
+                })
+            }),
+        });
+        Ok(())
+    }
+
+    /// The ingress port (`/webhooks/jira/{endpoint}`, `/healthz`, `/readyz`, `/metrics`), when
+    /// the ingress runs here.
+    pub fn ingress_port(&self) -> Option<u16> {
+        self.ingress_port
+    }
+
+    /// The worker's port (`/healthz`, `/readyz`, `/metrics`), when the worker runs here.
+    pub fn worker_port(&self) -> Option<u16> {
+        self.worker_port
+    }
+
+    /// The poller's port (`/healthz`, `/readyz`, `/metrics`), when the poller runs here.
+    pub fn poller_port(&self) -> Option<u16> {
+        self.poller_port
+    }
+
+    /// The admin API's port (`/api/v1`, `/healthz`, `/readyz`), when it runs here.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_port
+    }
+
+    /// Runs every role until `shutdown` is cancelled, then lets each drain (in-flight webhooks
+    /// answered, in-flight reconciles finished and acknowledged) and closes the backends. When
+    /// one role fails or ends by itself, the others are stopped too and the first error is
+    /// returned.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), StartError> {
+        let stop = shutdown.child_token();
+        let mut tasks = JoinSet::new();
+        let mut names = HashMap::new();
+        for role in self.roles {
+            let handle = tasks.spawn((role.run)(stop.clone()));
+            names.insert(handle.id(), role.name);
+        }
+        let mut outcome = Ok(());
+        while let Some(joined) = tasks.join_next_with_id().await {
+            let result = match joined {
+                Ok((_, result)) => result,
+                Err(source) => Err(StartError::Task {
+                    role: names.get(&source.id()).copied().unwrap_or("role"),
+                    source,
+                }),
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %crate::error::chain(&e), "stopping every role");
+                if outcome.is_ok() {
+                    outcome = Err(e);
+                }
+            }
+            // One role gone (failed, or its consumer closed): the process is not whole.
+            stop.cancel();
+        }
+        self.backends.close().await;
+        outcome
+    }
+
+    /// Runs [`Serve::run_until_stopped`] on a task of its own, for callers that go on (tests,
+    /// the demo).
+    pub fn spawn(self) -> Running {
+        let shutdown = CancellationToken::new();
+        let ingress_port = self.ingress_port;
+        let worker_port = self.worker_port;
+        let poller_port = self.poller_port;
+        let admin_port = self.admin_port;
+        let task = tokio::spawn(self.run_until_stopped(shutdown.clone()));
+        Running {
+            shutdown,
+            task,
+            ingress_port,
+            worker_port,
+            poller_port,
+            admin_port,
+        }
+    }
+}
+
+/// A [`Serve`] running on its own task.
+pub struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), StartError>>,
+    ingress_port: Option<u16>,
+    worker_port: Option<u16>,
+    poller_port: Option<u16>,
+    admin_port: Option<u16>,
+}
+
+impl Running {
+    /// See [`Serve::ingress_port`].
+    pub fn ingress_port(&self) -> Option<u16> {
+        self.ingress_port
+    }
+
+    /// See [`Serve::worker_port`].
+    pub fn worker_port(&self) -> Option<u16> {
+        self.worker_port
+    }
+
+    /// See [`Serve::poller_port`].
+    pub fn poller_port(&self) -> Option<u16> {
+        self.poller_port
+    }
+
+    /// See [`Serve::admin_port`].
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_port
+    }
+
+    /// Stops every role gracefully and waits for them.
+    pub async fn stop(self) -> Result<(), StartError> {
+        self.shutdown.cancel();
+        match self.task.await {
+            Ok(result) => result,
+            Err(source) => Err(StartError::Task {
+                role: "serve",
+                source,
+            }),
+        }
+    }
+}
