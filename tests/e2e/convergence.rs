@@ -139,7 +139,9 @@ async fn random_concurrent_operations_under_webhook_faults_converge_without_echo
     env.stop().await;
 }
 
-/// Waits until nothing moves: queues empty, no new bot write, no new webhook.
+/// Waits until nothing moves: queues empty, no new bot write, no new webhook, and no request at
+/// all reaching either site (a reconcile still holding its message reads before it writes; the
+/// queue depths count only messages waiting, not those being worked on).
 async fn quiet(env: &TestEnv) {
     settled(
         Duration::from_secs(120),
@@ -155,6 +157,7 @@ async fn quiet(env: &TestEnv) {
                 bot_writes(a).len(),
                 bot_writes(b).len(),
                 a.stats().webhooks.sent + b.stats().webhooks.sent,
+                a.stats().reads + b.stats().reads,
             )
         },
     )

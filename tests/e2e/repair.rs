@@ -2,11 +2,14 @@
 //! reaches the other side within one poll interval.
 
 mod common;
+#[path = "metrics/exposition.rs"]
+mod exposition;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use exposition::{Exposition, promtool_accepts};
 use jira_sync_jira_sim::WebhookFaultSpec;
 use jira_sync_tests::{EnvOptions, TestEnv};
 use jira_sync_transport::amqp::AmqpTransport;
@@ -36,6 +39,7 @@ async fn a_change_whose_webhook_was_dropped_reaches_the_other_side_within_one_po
     .unwrap_or_else(|e| panic!("build the poller: {e}"))
     .retain_schedules(|s| s.id.starts_with("jira-incremental"));
     let handle = poller.handle();
+    let poller_url = format!("http://127.0.0.1:{}", poller.port());
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(poller.run_until_stopped(shutdown.clone()));
     // Let the poller take the lead and finish a first run, so the change below is "new".
@@ -73,6 +77,34 @@ async fn a_change_whose_webhook_was_dropped_reaches_the_other_side_within_one_po
         "repaired only after {} poll runs",
         runs_after - runs_before
     );
+
+    // The poller's own account of it, as Prometheus scrapes it.
+    let page = env
+        .http
+        .get(format!("{poller_url}/metrics"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("scrape the poller: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("read the poller's metrics: {e}"));
+    let metrics = Exposition::parse(&page);
+    let leading = metrics.sum("poller_leader", &[]);
+    assert_eq!(
+        leading, 2.0,
+        "this poller leads both sides' incremental schedules"
+    );
+    assert!(
+        metrics.sum("poller_runs_total", &[]) >= runs_after as f64,
+        "every run is counted"
+    );
+    assert!(
+        metrics.sum("poller_enqueued_total", &[]) >= 1.0,
+        "the repaired change was enqueued"
+    );
+    assert!(metrics.has("poller_last_run_timestamp_seconds"));
+    assert!(metrics.has("poller_cursor_lag_seconds"));
+    promtool_accepts("the poller's /metrics", &page);
 
     shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
