@@ -68,6 +68,33 @@ pub struct SyncOptions {
     /// What happens when a linked issue no longer matches its side's scope.
     #[serde(default)]
     pub on_leave_scope: OnLeaveScope,
+    /// On a PeopleForce <-> Jira connection: which side's unlinked entities get a twin.
+    #[serde(default)]
+    pub create_from: CreateFrom,
+}
+
+/// Which side of a PeopleForce <-> Jira connection creates twins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreateFrom {
+    /// PeopleForce tasks become Jira issues; Jira issues without a task stay alone.
+    Peopleforce,
+    /// Jira issues in scope become PeopleForce tasks; tasks without an issue stay alone.
+    Jira,
+    /// Both.
+    #[default]
+    Both,
+}
+
+impl CreateFrom {
+    /// Whether an unlinked entity on `side` gets a twin, `pf_side` being the PeopleForce side.
+    pub fn creates_from(self, side: Side, pf_side: Side) -> bool {
+        match self {
+            Self::Both => true,
+            Self::Peopleforce => side == pf_side,
+            Self::Jira => side != pf_side,
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -14,7 +14,7 @@ use jira_sync_transport::amqp::AmqpTransport;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, IngressError, extractor_error};
-use crate::routes::{health, metrics, webhook};
+use crate::routes::{health, metrics, peopleforce, webhook};
 
 /// How long in-flight requests may take to finish after shutdown was asked for. A request is
 /// bounded by reading its body plus one broker confirm, both well under this.
@@ -131,6 +131,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/webhooks/jira/{endpoint}")
             .route(web::post().to(webhook::receive))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed { allow: "POST" })
+            })),
+    )
+    .service(
+        web::resource("/webhooks/peopleforce/{endpoint}")
+            .route(web::post().to(peopleforce::receive))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed { allow: "POST" })
             })),

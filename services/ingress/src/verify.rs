@@ -17,6 +17,29 @@ use subtle::ConstantTimeEq;
 /// The header Jira puts its HMAC in: `method=hex` (no `-256` suffix, unlike GitHub).
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
 
+/// The header PeopleForce puts its HMAC in: `sha256=hex` of the raw body.
+pub const PEOPLEFORCE_SIGNATURE_HEADER: &str = "x-peopleforce-signature";
+
+/// Who sends a webhook, which decides the header its HMAC signature travels in. Both senders
+/// sign the same way (`sha256=<hex HMAC-SHA256 of the raw body>`), so one check serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// Jira: `X-Hub-Signature`.
+    Jira,
+    /// PeopleForce: `X-PeopleForce-Signature`.
+    Peopleforce,
+}
+
+impl Sender {
+    /// The header name (lower case) and how errors spell it.
+    fn signature_header(self) -> (&'static str, &'static str) {
+        match self {
+            Sender::Jira => (SIGNATURE_HEADER, "X-Hub-Signature"),
+            Sender::Peopleforce => (PEOPLEFORCE_SIGNATURE_HEADER, "X-PeopleForce-Signature"),
+        }
+    }
+}
+
 /// Why a webhook was not authenticated. The message is safe to return to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -52,8 +75,19 @@ impl VerifiedWebhook {
     }
 }
 
-/// Authenticates `body` for `endpoint` with the endpoint's configured `auth`.
+/// Authenticates a Jira `body` for `endpoint` with the endpoint's configured `auth`.
 pub fn verify(
+    endpoint: &EndpointId,
+    auth: &WebhookAuth,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<VerifiedWebhook, AuthError> {
+    verify_from(Sender::Jira, endpoint, auth, headers, body)
+}
+
+/// Authenticates `body` sent by `sender` for `endpoint` with the endpoint's configured `auth`.
+pub fn verify_from(
+    sender: Sender,
     endpoint: &EndpointId,
     auth: &WebhookAuth,
     headers: &HeaderMap,
@@ -61,8 +95,9 @@ pub fn verify(
 ) -> Result<VerifiedWebhook, AuthError> {
     match auth {
         WebhookAuth::HubSignature { secret } => {
-            let header = header_str(headers, SIGNATURE_HEADER, "X-Hub-Signature")?;
-            check_hub_signature(secret.expose_secret().as_bytes(), header, &body)?;
+            let (name, display) = sender.signature_header();
+            let header = header_str(headers, name, display)?;
+            check_hub_signature(secret.expose_secret().as_bytes(), header, &body, display)?;
         }
         WebhookAuth::ApiKey { key } => {
             let header = header_str(headers, AUTHORIZATION.as_str(), "Authorization")?;
@@ -89,19 +124,23 @@ fn header_str<'h>(
 
 /// Checks `method=hex` against the HMAC of `body`. The method is parsed rather than assumed,
 /// as Atlassian reserves the right to add others.
-fn check_hub_signature(secret: &[u8], header: &str, body: &[u8]) -> Result<(), AuthError> {
-    const NAME: &str = "X-Hub-Signature";
+fn check_hub_signature(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    name: &'static str,
+) -> Result<(), AuthError> {
     let (method, hex_sig) = header
         .trim()
         .split_once('=')
-        .ok_or(AuthError::Malformed(NAME, "expected `method=signature`"))?;
+        .ok_or(AuthError::Malformed(name, "expected `method=signature`"))?;
     if !method.eq_ignore_ascii_case("sha256") {
         return Err(AuthError::UnsupportedMethod(printable_prefix(method)));
     }
     let signature =
-        hex::decode(hex_sig).map_err(|_| AuthError::Malformed(NAME, "signature is not hex"))?;
+        hex::decode(hex_sig).map_err(|_| AuthError::Malformed(name, "signature is not hex"))?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret)
-        .map_err(|_| AuthError::Malformed(NAME, "unusable key"))?;
+        .map_err(|_| AuthError::Malformed(name, "unusable key"))?;
     mac.update(body);
     // `verify_slice` compares in constant time (and fails on a length mismatch).
     mac.verify_slice(&signature)
@@ -181,6 +220,33 @@ mod tests {
         assert_eq!(
             check(&hub(), &headers(SIGNATURE_HEADER, VECTOR), BODY),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn a_peopleforce_signature_is_read_from_its_own_header() {
+        let pf = |h: &HeaderMap| {
+            verify_from(
+                Sender::Peopleforce,
+                &endpoint(),
+                &hub(),
+                h,
+                Bytes::from_static(BODY),
+            )
+            .map(|v| v.body().to_vec())
+        };
+        assert_eq!(
+            pf(&headers(PEOPLEFORCE_SIGNATURE_HEADER, VECTOR)),
+            Ok(BODY.to_vec())
+        );
+        assert_eq!(
+            pf(&headers(SIGNATURE_HEADER, VECTOR)),
+            Err(AuthError::MissingHeader("X-PeopleForce-Signature"))
+        );
+        let other = VECTOR.replacen("a4", "b4", 1);
+        assert_eq!(
+            pf(&headers(PEOPLEFORCE_SIGNATURE_HEADER, &other)),
+            Err(AuthError::SignatureMismatch)
         );
     }
 
@@ -282,8 +348,13 @@ mod tests {
             check(&hub(), &headers(SIGNATURE_HEADER, "sha256=00"), BODY).expect_err("must fail");
         assert!(!err.to_string().contains(SECRET));
         let hostile = "x".repeat(100) + "\u{7f}";
-        let err = check_hub_signature(SECRET.as_bytes(), &format!("{hostile}=00"), BODY)
-            .expect_err("must fail");
+        let err = check_hub_signature(
+            SECRET.as_bytes(),
+            &format!("{hostile}=00"),
+            BODY,
+            "X-Hub-Signature",
+        )
+        .expect_err("must fail");
         assert_eq!(err, AuthError::UnsupportedMethod("x".repeat(16)));
     }
 }

@@ -9,6 +9,7 @@ use jira_sync_store::StoreError;
 use jira_sync_transport::TransportError;
 
 use crate::jira::JiraError;
+use crate::peopleforce::PeopleForceError;
 
 /// Why one reconcile failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,15 @@ pub enum ReconcileError {
         /// Boxed: Jira errors are large, and most results are `Ok`.
         #[source]
         source: Box<JiraError>,
+    },
+    /// A PeopleForce call failed; its disposition is the client's classification.
+    #[error("PeopleForce `{endpoint}` failed to {action} {task}")]
+    Peopleforce {
+        endpoint: EndpointId,
+        action: &'static str,
+        task: String,
+        #[source]
+        source: Box<PeopleForceError>,
     },
     #[error("store operation failed")]
     Store(#[from] StoreError),
@@ -71,6 +81,21 @@ pub enum ReconcileError {
 }
 
 impl ReconcileError {
+    /// A failed PeopleForce call on `endpoint` while doing `action` to `task`.
+    pub fn peopleforce(
+        endpoint: &EndpointId,
+        action: &'static str,
+        task: impl Into<String>,
+        source: PeopleForceError,
+    ) -> Self {
+        Self::Peopleforce {
+            endpoint: endpoint.clone(),
+            action,
+            task: task.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// A failed Jira call on `endpoint`.
     pub fn jira(
         endpoint: &EndpointId,
@@ -93,6 +118,7 @@ impl ReconcileError {
             | Self::EndpointNotInConnection { .. }
             | Self::NoClient(_) => Disposition::Permanent { class: "config" },
             Self::Jira { source, .. } => source.disposition(),
+            Self::Peopleforce { source, .. } => source.disposition(),
             Self::Store(StoreError::NotFound(_)) => Disposition::Permanent { class: "store" },
             // Unavailable: the database comes back. Conflict: someone linked the entity in the
             // meantime, and a retry sees that link. Unexpected: bounded by max_attempts.
@@ -160,6 +186,8 @@ impl DeliveryError {
 pub enum StartupError {
     #[error("cannot build the Jira clients")]
     Jira(#[source] JiraError),
+    #[error("cannot build the PeopleForce clients")]
+    Peopleforce(#[source] PeopleForceError),
     #[error("cannot open the store")]
     Store(#[source] StoreError),
     #[error("cannot set up the transport")]

@@ -18,6 +18,7 @@ use crate::error::StartupError;
 use crate::gauges::{self, GaugeSources};
 use crate::handler::{Handler, RetryPolicy};
 use crate::jira::JiraClients;
+use crate::peopleforce::PeopleforceClients;
 use crate::reconcile::Reconciler;
 use crate::{consume, routes};
 
@@ -97,7 +98,10 @@ impl Application {
         .map_err(bind_error)?
         .run();
         let settings = Arc::new(settings);
-        let reconciler = Reconciler::new(settings.clone(), store.clone(), jira);
+        let peopleforce =
+            PeopleforceClients::from_settings(&settings).map_err(StartupError::Peopleforce)?;
+        let reconciler =
+            Reconciler::new(settings.clone(), store.clone(), jira).with_peopleforce(peopleforce);
         let handler = Handler::new(
             reconciler.clone(),
             RetryPolicy::from_settings(&settings.amqp),

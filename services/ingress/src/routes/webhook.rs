@@ -92,7 +92,7 @@ async fn handle(
 }
 
 /// The W3C trace headers of the request, if any.
-fn incoming_trace_context(req: &HttpRequest) -> BTreeMap<String, String> {
+pub(crate) fn incoming_trace_context(req: &HttpRequest) -> BTreeMap<String, String> {
     [TRACEPARENT, TRACESTATE]
         .into_iter()
         .filter_map(|name| {
@@ -103,7 +103,7 @@ fn incoming_trace_context(req: &HttpRequest) -> BTreeMap<String, String> {
 }
 
 /// The endpoint named in the path, if it exists and accepts webhooks.
-fn find_endpoint<'s>(
+pub(crate) fn find_endpoint<'s>(
     state: &'s AppState,
     name: &str,
 ) -> Result<(&'s EndpointId, &'s WebhookAuth), ApiError> {
@@ -118,7 +118,7 @@ fn find_endpoint<'s>(
 
 /// Reads the body, refusing it as soon as it is known to exceed `limit`: up front from
 /// `Content-Length`, and while reading for chunked bodies or lying headers.
-async fn read_body(
+pub(crate) async fn read_body(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,

@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The secret of the `jira-a` endpoint.
 pub const SECRET: &str = "It's a Secret to Everybody";
+/// The secret of the `pf-a` (PeopleForce) endpoint.
+pub const PF_SECRET: &str = "pf-webhook-secret";
 /// The key of the `jira-key` endpoint.
 pub const API_KEY: &str = "k-0123456789";
 /// The body limit of test apps.
@@ -58,6 +60,12 @@ kind = "jira_cloud"
 base_url = "http://127.0.0.1:9"
 email = "b@example.com"
 api_token = "t"
+
+[endpoints.pf-a]
+kind = "peopleforce"
+base_url = "http://127.0.0.1:9"
+api_key = "pf-key"
+webhook = {{ method = "hub_signature", secret = "{PF_SECRET}" }}
 "#
     );
     for project in FIXTURE_PROJECTS {
@@ -228,6 +236,18 @@ impl TestApp {
     pub fn post_webhook(&self, endpoint: &str, body: impl Into<Vec<u8>>) -> WebhookRequest<'_> {
         WebhookRequest {
             app: self,
+            route: "jira",
+            endpoint: endpoint.to_owned(),
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A request to `POST /webhooks/peopleforce/{endpoint}`.
+    pub fn post_peopleforce(&self, endpoint: &str, body: impl Into<Vec<u8>>) -> WebhookRequest<'_> {
+        WebhookRequest {
+            app: self,
+            route: "peopleforce",
             endpoint: endpoint.to_owned(),
             body: body.into(),
             headers: Vec::new(),
@@ -265,6 +285,8 @@ impl TestApp {
 /// A webhook request being put together.
 pub struct WebhookRequest<'a> {
     app: &'a TestApp,
+    /// `jira` or `peopleforce`: the path segment after `/webhooks/`.
+    route: &'static str,
     endpoint: String,
     body: Vec<u8>,
     headers: Vec<(String, String)>,
@@ -274,6 +296,12 @@ impl WebhookRequest<'_> {
     pub fn signed_with(self, secret: &str) -> Self {
         let signature = sign(secret, &self.body);
         self.header("X-Hub-Signature", &signature)
+    }
+
+    /// Signs the body as PeopleForce does, in `X-PeopleForce-Signature`.
+    pub fn peopleforce_signed_with(self, secret: &str) -> Self {
+        let signature = sign(secret, &self.body);
+        self.header("X-PeopleForce-Signature", &signature)
     }
 
     pub fn bearer(self, key: &str) -> Self {
@@ -294,8 +322,8 @@ impl WebhookRequest<'_> {
             .app
             .client
             .post(format!(
-                "{}/webhooks/jira/{}",
-                self.app.address, self.endpoint
+                "{}/webhooks/{}/{}",
+                self.app.address, self.route, self.endpoint
             ))
             .header("Content-Type", "application/json; charset=utf-8")
             .body(self.body);

@@ -7,5 +7,6 @@ mod broker;
 mod errors;
 mod health;
 mod helpers;
+mod peopleforce;
 mod proxy;
 mod webhook;

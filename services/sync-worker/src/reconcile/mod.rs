@@ -19,6 +19,7 @@ mod deletes;
 pub mod jira_map;
 mod linked;
 pub mod lock;
+mod peopleforce;
 mod resolutions;
 mod transitions;
 mod twin;
@@ -39,6 +40,7 @@ use uuid::Uuid;
 
 use crate::error::{ReconcileError, chain};
 use crate::jira::{Issue, JiraClient, JiraClients};
+use crate::peopleforce::PeopleforceClients;
 use catalog::{Catalogs, FieldCatalog};
 use jira_map::people::{People, PeopleCache};
 use jira_map::{Mapper, ORIGIN_PROPERTY, read_fields};
@@ -78,7 +80,8 @@ pub enum Outcome {
     /// Nothing to do: `out_of_scope` (another project, or the scope filter; a linked pair is
     /// paused while one of its issues is out), `foreign_marker` (an issue carrying a copied
     /// origin marker of an entity that is linked elsewhere), `origin_deleted`, `detached` (the
-    /// pair stopped syncing for good).
+    /// pair stopped syncing for good); on PeopleForce connections also `create_from` (twins
+    /// are not created from this side) and `twin_pending` (our twin of a task, not linked yet).
     Skipped { reason: &'static str },
 }
 
@@ -105,6 +108,7 @@ pub struct Reconciler {
     catalogs: Arc<Catalogs>,
     workflows: Arc<Workflows>,
     people: Arc<PeopleCache>,
+    peopleforce: Arc<PeopleforceClients>,
 }
 
 /// The resolved view of one request: its connection, its side and both sides' clients.
@@ -160,7 +164,14 @@ impl Reconciler {
             catalogs: Arc::default(),
             workflows: Arc::default(),
             people: Arc::default(),
+            peopleforce: Arc::default(),
         }
+    }
+
+    /// Adds the PeopleForce clients, for connections with a PeopleForce side.
+    pub fn with_peopleforce(mut self, clients: PeopleforceClients) -> Self {
+        self.peopleforce = Arc::new(clients);
+        self
     }
 
     /// Changes how long a reconcile waits for a busy lock (default [`LOCK_WAIT`]).
@@ -180,6 +191,10 @@ impl Reconciler {
         request: &ReconcileRequest,
         trace_id: Option<&str>,
     ) -> Result<Outcome, ReconcileError> {
+        // A connection with a PeopleForce side has its own engine; Jira <-> Jira is unchanged.
+        if let Some(pf_side) = self.peopleforce_side(request) {
+            return self.reconcile_peopleforce(request, trace_id, pf_side).await;
+        }
         let mut ctx = self.context(request, trace_id)?;
         ctx.catalog = self.catalog(&ctx).await?;
         ctx.rules = catalog::usable_rules(ctx.connection, &ctx.catalog);

@@ -187,7 +187,7 @@ impl Reconciler {
 
     /// Searches the other side's project for a twin whose marker names `source_id`, among the
     /// issues created since shortly before the intent.
-    async fn find_twin(
+    pub(super) async fn find_twin(
         &self,
         ctx: &Ctx<'_>,
         intent: &CreateIntent,
