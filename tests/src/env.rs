@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jira_sync_ingress::{IngressDeps, StoreReadiness};
-use jira_sync_jira_sim::{SimConfig, Simulator, SiteConfig, SiteHandle, WebhookSpec};
+use jira_sync_jira_sim::{SimConfig, SimUser, Simulator, SiteConfig, SiteHandle, WebhookSpec};
 use jira_sync_settings::Settings;
 use jira_sync_store::testing::{TestDatabase, fresh_postgres};
 use jira_sync_transport::amqp::AmqpTransport;
@@ -32,6 +32,8 @@ pub struct EnvOptions {
     /// Register the simulators' webhooks on the ingress.
     pub webhooks: bool,
     pub worker_concurrency: usize,
+    /// Extra users of site A (people a PeopleForce employee maps to by e-mail, say).
+    pub site_a_users: Vec<SimUser>,
     /// Export spans over OTLP/gRPC to this collector (`http://127.0.0.1:port`): the environment
     /// then installs the process-wide telemetry ([`jira_sync_telemetry::init`]) with it. The
     /// first environment of a test process that does so decides for the whole process.
@@ -47,6 +49,7 @@ impl Default for EnvOptions {
             jira_max_retries: 0,
             webhooks: true,
             worker_concurrency: 4,
+            site_a_users: Vec::new(),
             otlp_endpoint: None,
         }
     }
@@ -147,7 +150,14 @@ impl TestEnv {
     /// Starts everything; panics with a clear message when PostgreSQL or RabbitMQ is down.
     pub async fn start(options: EnvOptions) -> Self {
         let sim_config = SimConfig {
-            sites: vec![SiteConfig::named("a"), SiteConfig::named("b")],
+            sites: vec![
+                {
+                    let mut a = SiteConfig::named("a");
+                    a.users.extend(options.site_a_users.iter().cloned());
+                    a
+                },
+                SiteConfig::named("b"),
+            ],
             webhook_retry_delay: Duration::from_millis(300),
             ..SimConfig::default()
         };

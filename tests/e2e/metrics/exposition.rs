@@ -1,6 +1,9 @@
 //! Just enough of the Prometheus text exposition format to read the samples of a `/metrics`
 //! page, and `promtool check metrics` to judge the page as Prometheus would.
 
+// Shared by several test binaries, each using a part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
