@@ -10,6 +10,7 @@ pub const USAGE: &str = "\
 jira-sync: keeps Jira in sync with other systems, in one process or many.
 
 usage: jira-sync <command> [--config FILE]
+       jira-sync demo [--data-dir DIR] [--exit-after-scenario]
        jira-sync sync|links|conflicts|dlq [ARGS] [--url URL] [--key KEY] [--json]
 
 commands:
@@ -19,6 +20,12 @@ commands:
                  files under runtime.data_dir (./.jira-sync-data): no RabbitMQ, no PostgreSQL.
   ingress        run the webhook ingress only (like jira-sync-ingress)
   worker         run the sync worker only (like jira-sync-worker)
+  demo           a scripted tour on two simulated Jira sites started in-process: creates,
+                 edits, a two-hop status change, comments, a held conflict, a burst of 429s, a
+                 dropped webhook repaired by the poller, a poisoned message in the dead-letter
+                 queue; a live view, then a summary checked against the sites. Embedded queue
+                 and store in a temporary directory (or --data-dir DIR); runs until Ctrl-C, or
+                 exits after the summary with --exit-after-scenario (1 when a check fails).
   check-config   load the config and check it against the live endpoints: credentials,
                  projects and issue types, synced and custom fields, priority and status maps.
                  Prints each problem with its config path; exits 1 when there is one.
@@ -52,6 +59,8 @@ pub enum Command {
     Worker,
     /// Check the configuration against the live endpoints.
     CheckConfig,
+    /// The scripted demo on simulated sites (options in [`Invocation::demo`]).
+    Demo,
     /// Print [`USAGE`].
     Help,
     /// Print the version.
@@ -72,6 +81,18 @@ pub struct Invocation {
     pub config: Option<PathBuf>,
     /// For [`Command::Admin`]: the command word and every word after it, untouched.
     pub admin_args: Vec<String>,
+    /// For [`Command::Demo`]: its options.
+    pub demo: DemoFlags,
+}
+
+/// The options of `demo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoFlags {
+    /// `--data-dir DIR`: keep the embedded queue and store there (default: a temporary
+    /// directory, removed at the end).
+    pub data_dir: Option<PathBuf>,
+    /// `--exit-after-scenario`: exit after the summary instead of waiting for Ctrl-C.
+    pub exit_after_scenario: bool,
 }
 
 /// The command line cannot be used; the message says why.
@@ -83,6 +104,7 @@ pub struct UsageError(pub String);
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, UsageError> {
     let mut command = None;
     let mut config = None;
+    let mut demo = DemoFlags::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if command.is_none() && ADMIN_COMMANDS.contains(&arg.as_str()) {
@@ -92,6 +114,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Usage
                 command: Command::Admin,
                 config,
                 admin_args,
+                demo,
             });
         }
         let flag_value = match arg.split_once('=') {
@@ -104,6 +127,16 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Usage
             (_, Some((flag, value))) if flag == "--config" => {
                 config = Some(config_path(config, value)?);
             }
+            (_, Some((flag, value))) if flag == "--data-dir" => {
+                demo.data_dir = Some(data_dir(demo.data_dir, value)?);
+            }
+            ("--data-dir", _) => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| UsageError("--data-dir needs a directory".to_owned()))?;
+                demo.data_dir = Some(data_dir(demo.data_dir, &value)?);
+            }
+            ("--exit-after-scenario", _) => demo.exit_after_scenario = true,
             ("-c" | "--config", _) => {
                 let value = args
                     .next()
@@ -125,6 +158,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Usage
                     "ingress" => Command::Ingress,
                     "worker" => Command::Worker,
                     "check-config" => Command::CheckConfig,
+                    "demo" => Command::Demo,
                     "help" => Command::Help,
                     other => return Err(UsageError(format!("unknown command {other}"))),
                 });
@@ -132,7 +166,31 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Usage
         }
     }
     let command = command.ok_or_else(|| UsageError("a command is needed".to_owned()))?;
-    Ok(invocation(command, config))
+    if command != Command::Demo && demo != DemoFlags::default() {
+        return Err(UsageError(format!(
+            "--data-dir and --exit-after-scenario belong to demo, not {}",
+            name(command)
+        )));
+    }
+    if command == Command::Demo && config.is_some() {
+        return Err(UsageError(
+            "demo writes its own config (in its data dir): --config is not used".to_owned(),
+        ));
+    }
+    Ok(Invocation {
+        demo,
+        ..invocation(command, config)
+    })
+}
+
+fn data_dir(previous: Option<PathBuf>, value: &str) -> Result<PathBuf, UsageError> {
+    if previous.is_some() {
+        return Err(UsageError("--data-dir is given twice".to_owned()));
+    }
+    if value.is_empty() {
+        return Err(UsageError("--data-dir needs a directory".to_owned()));
+    }
+    Ok(PathBuf::from(value))
 }
 
 fn invocation(command: Command, config: Option<PathBuf>) -> Invocation {
@@ -140,6 +198,7 @@ fn invocation(command: Command, config: Option<PathBuf>) -> Invocation {
         command,
         config,
         admin_args: Vec::new(),
+        demo: DemoFlags::default(),
     }
 }
 
@@ -160,6 +219,7 @@ pub fn name(command: Command) -> &'static str {
         Command::Ingress => "ingress",
         Command::Worker => "worker",
         Command::CheckConfig => "check-config",
+        Command::Demo => "demo",
         Command::Help => "help",
         Command::Version => "--version",
         Command::Admin => "admin",
@@ -224,13 +284,42 @@ mod tests {
     }
 
     #[test]
+    fn demo_takes_a_data_dir_and_may_exit_after_its_scenario() {
+        let plain = parsed("demo");
+        assert_eq!(plain, Ok(invocation(Command::Demo, None)));
+        let Ok(full) = parsed("demo --data-dir /tmp/d --exit-after-scenario") else {
+            panic!("demo with both options was refused");
+        };
+        assert_eq!(full.command, Command::Demo);
+        assert_eq!(
+            full.demo,
+            DemoFlags {
+                data_dir: Some("/tmp/d".into()),
+                exit_after_scenario: true,
+            }
+        );
+        let Ok(joined) = parsed("demo --data-dir=/tmp/e") else {
+            panic!("--data-dir=DIR was refused");
+        };
+        assert_eq!(joined.demo.data_dir, Some("/tmp/e".into()));
+    }
+
+    #[test]
     fn mistakes_are_refused_with_a_reason() {
         let refused = |line: &str| match parsed(line) {
             Err(UsageError(why)) => why,
             Ok(i) => panic!("{line} was accepted as {i:?}"),
         };
         assert_eq!(refused(""), "a command is needed");
-        assert_eq!(refused("demo"), "unknown command demo");
+        assert_eq!(refused("dmeo"), "unknown command dmeo");
+        assert_eq!(
+            refused("serve --exit-after-scenario"),
+            "--data-dir and --exit-after-scenario belong to demo, not serve"
+        );
+        assert_eq!(
+            refused("demo -c a.toml"),
+            "demo writes its own config (in its data dir): --config is not used"
+        );
         assert_eq!(refused("serve --colour"), "unknown option --colour");
         assert_eq!(refused("serve --config"), "--config needs a file name");
         assert_eq!(refused("serve -c a -c b"), "--config is given twice");

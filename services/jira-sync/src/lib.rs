@@ -9,6 +9,8 @@
 //! - [`backends`]: opening the transport and the store the config selects.
 //! - [`serve`]: running roles (the services' own `Application::build_with`) until stopped.
 //! - [`check`]: `check-config`, the configuration against the live endpoints.
+//! - [`demo`]: `demo`, a scripted tour on two simulated sites with a live view and a checked
+//!   summary.
 //!
 //! The services themselves live in their crates; this one only chooses and wires. The
 //! distributed deployment (separate `jira-sync-ingress` and `jira-sync-worker` replicas on
@@ -17,6 +19,7 @@
 pub mod backends;
 pub mod check;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod serve;
 
@@ -66,6 +69,15 @@ pub async fn run_to(
             return ExitCode::SUCCESS;
         }
         Command::Admin => return admin(&invocation.admin_args, out, err).await,
+        Command::Demo => {
+            use std::io::IsTerminal;
+            let options = demo::DemoOptions {
+                data_dir: invocation.demo.data_dir,
+                exit_after_scenario: invocation.demo.exit_after_scenario,
+                live: std::io::stdout().is_terminal(),
+            };
+            return demo::run(options, out, err).await;
+        }
         Command::CheckConfig => None,
         Command::Serve => Some(Roles::All),
         Command::Ingress => Some(Roles::Ingress),

@@ -4,7 +4,7 @@
 //! exactly as the separate binaries and the end-to-end tests build it; only the transport and
 //! the store handed to it differ.
 //!
-//! [`Serve`] is a library type so that tests and the coming `demo` command can start a whole
+//! [`Serve`] is a library type so that tests and the `demo` command can start a whole
 //! installation in-process (point its endpoints at simulated sites, register their webhooks on
 //! [`Serve::ingress_port`]), and stop it with a cancellation token.
 
@@ -173,6 +173,21 @@ impl Serve {
             }),
         });
         Ok(())
+    }
+
+    /// The store every role shares (the demo reads links, conflicts and audit from it).
+    pub fn store(&self) -> std::sync::Arc<dyn jira_sync_store::Store> {
+        self.backends.store()
+    }
+
+    /// A publisher on the transport every role shares.
+    pub fn publisher(&self) -> std::sync::Arc<dyn jira_sync_transport::Publisher> {
+        self.backends.publisher()
+    }
+
+    /// The transport's dead-letter queue.
+    pub fn dead_letters(&self) -> std::sync::Arc<dyn jira_sync_transport::DeadLetters> {
+        self.backends.dead_letters()
     }
 
     /// The ingress port (`/webhooks/jira/{endpoint}`, `/healthz`, `/readyz`, `/metrics`), when

@@ -15,6 +15,8 @@ async fn help_lists_every_command_and_exits_0() {
     let (code, out, _) = run(&["--help"]).await;
     assert_eq!(code, ExitCode::SUCCESS);
     for command in [
+        "demo",
+        "--exit-after-scenario",
         "serve",
         "ingress",
         "worker",
@@ -47,9 +49,9 @@ async fn an_admin_command_goes_to_the_admin_client_and_its_mistakes_exit_2() {
 
 #[tokio::test]
 async fn an_unknown_command_or_a_missing_config_file_exits_2_with_the_reason() {
-    let (code, _, err) = run(&["demo"]).await;
+    let (code, _, err) = run(&["dmeo"]).await;
     assert_eq!(code, ExitCode::from(2));
-    assert!(err.starts_with("error: unknown command demo\n"), "{err}");
+    assert!(err.starts_with("error: unknown command dmeo\n"), "{err}");
     assert!(err.contains("usage: jira-sync <command>"), "{err}");
 
     let (code, _, err) = run(&["serve", "--config", "/nonexistent/jira-sync.toml"]).await;
