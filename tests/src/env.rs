@@ -101,7 +101,7 @@ url = "amqp://guest:guest@{broker}/%2f"
 prefix = "{prefix}"
 retry_delays = [{delays}]
 max_attempts = {max_attempts}
-confirm_timeout = "2s"
+confirm_timeout = "5s"
 
 [ingress]
 listen = "127.0.0.1:0"
@@ -158,7 +158,7 @@ impl TestEnv {
                 },
                 SiteConfig::named("b"),
             ],
-            webhook_retry_delay: Duration::from_millis(300),
+            webhook_retry_delay: Duration::from_millis(500),
             ..SimConfig::default()
         };
         let sim = Simulator::start(sim_config)

@@ -10,7 +10,8 @@ use jira_sync_tests::TestEnv;
 pub use jira_sync_tests::eventually as eventually_within;
 use serde_json::{Value, json};
 
-pub const WAIT: Duration = Duration::from_secs(30);
+/// Generous: the whole suite shares two cores, and a slow run must not read as a lost event.
+pub const WAIT: Duration = Duration::from_secs(60);
 pub const SECRET_A: &str = "whsec-a-0123456789";
 pub const SECRET_B: &str = "whsec-b-0123456789";
 

@@ -196,7 +196,7 @@ impl Reconciler {
         let other = ctx.side.other();
         let project = &ctx.config(other).project;
         let mut request = SearchRequest {
-            jql: twin_search_jql(project, intent.created_at),
+            jql: twin_search_jql(project, intent.created_at, Utc::now()),
             fields: {
                 let mapper = self.mapper(ctx);
                 jira_map::read_fields(ctx.rules.keys().filter_map(|k| mapper.jira_id(k, other)))
@@ -274,15 +274,14 @@ impl Reconciler {
 }
 
 /// The JQL that lists the issues of `project` created since shortly before `since`, newest
-/// first. Jira reads the date in the searching user's time zone; the margin covers clock skew,
-/// and a bot user set to UTC (as the simulator is) makes it exact.
-pub(crate) fn twin_search_jql(project: &str, since: DateTime<Utc>) -> String {
-    let from = since - chrono::Duration::minutes(SEARCH_MARGIN_MINUTES);
+/// first. The date is relative to the server's "now" (`-Nm`), because Jira reads absolute JQL
+/// dates in the searching user's time zone: a bot west of UTC would otherwise search too late
+/// a window and miss the twin. The margin covers clock skew and the minute grain.
+pub(crate) fn twin_search_jql(project: &str, since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let elapsed = (now - since).num_seconds().max(0);
+    let minutes = (elapsed + 59) / 60 + SEARCH_MARGIN_MINUTES;
     let project = project.replace('\\', "\\\\").replace('"', "\\\"");
-    format!(
-        "project = \"{project}\" AND created >= \"{}\" ORDER BY created DESC",
-        from.format("%Y-%m-%d %H:%M")
-    )
+    format!("project = \"{project}\" AND created >= \"-{minutes}m\" ORDER BY created DESC")
 }
 
 #[cfg(test)]
@@ -292,18 +291,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_twin_search_starts_two_minutes_before_the_intent() {
+    fn the_twin_search_starts_two_minutes_before_the_intent_relative_to_now() {
         let since = Utc.with_ymd_and_hms(2026, 11, 24, 10, 1, 30).single();
-        let jql = since.map(|s| twin_search_jql("PART", s));
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 10, 4, 0).single();
+        let jql = since.zip(now).map(|(s, n)| twin_search_jql("PART", s, n));
         assert_eq!(
             jql.as_deref(),
-            Some(r#"project = "PART" AND created >= "2026-11-24 09:59" ORDER BY created DESC"#)
+            Some(r#"project = "PART" AND created >= "-5m" ORDER BY created DESC"#),
+            "2 min 30 s ago rounds up to 3 minutes, plus the 2-minute margin"
         );
     }
 
     #[test]
     fn quotes_in_a_project_key_cannot_break_out_of_the_jql_string() {
-        let jql = twin_search_jql(r#"A" OR project = "B"#, Utc::now());
+        let jql = twin_search_jql(r#"A" OR project = "B"#, Utc::now(), Utc::now());
         assert!(jql.starts_with(r#"project = "A\" OR project = \"B" AND"#));
     }
 }

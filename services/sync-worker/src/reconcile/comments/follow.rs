@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::super::jira_map::Mapper;
 use super::super::{Ctx, Reconciler};
-use super::{CommentStats, Pair, author_name, body, ix};
+use super::{CommentMarker, CommentStats, Pair, author_name, body, ix};
 use crate::error::ReconcileError;
 use crate::jira::Comment;
 
@@ -62,6 +62,64 @@ impl Reconciler {
             .await?;
         }
         Ok(self.store.delete_comment_link(cl.id).await?)
+    }
+
+    /// Deletes copies whose original is gone although no link joins them: the copy was posted,
+    /// the attempt failed before linking it (a lost answer, a timeout, a crash), and the
+    /// original was deleted before the retry. The delete follows, as it would for a linked pair.
+    pub(super) async fn remove_unlinked_copies(
+        &self,
+        ctx: &Ctx<'_>,
+        pair: &mut Pair<'_>,
+        stats: &mut CommentStats,
+    ) -> Result<(), ReconcileError> {
+        for side in [Side::Left, Side::Right] {
+            let origin = side.other();
+            if !ctx.connection.sync.comment_direction.allows_from(origin) {
+                continue;
+            }
+            let (issue, origin_issue) = (pair.issues[ix(side)], pair.issues[ix(origin)]);
+            let stale: Vec<String> = (pair.comments[ix(side)].values())
+                .filter(|c| !pair.linked[ix(side)].contains(&c.id))
+                .filter(|c| {
+                    CommentMarker::of(c).is_some_and(|m| {
+                        m.connection == ctx.id().as_str()
+                            && m.endpoint == ctx.endpoint(origin).as_str()
+                            && m.issue == origin_issue.id
+                            && !pair.comments[ix(origin)].contains_key(&m.comment)
+                    })
+                })
+                .map(|c| c.id.clone())
+                .collect();
+            for id in stale {
+                match ctx.client(side).delete_comment(&issue.id, &id).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => {
+                        return Err(ReconcileError::jira(
+                            ctx.endpoint(side),
+                            "delete a comment of",
+                            issue.key.clone(),
+                            e,
+                        ));
+                    }
+                }
+                pair.comments[ix(side)].remove(&id);
+                stats.deleted += 1;
+                let change =
+                    json!({ "comment": id, "deleted_on": origin.as_str(), "unlinked_copy": true });
+                self.audit_value(
+                    ctx,
+                    Some(pair.link.id),
+                    "comment_delete",
+                    side,
+                    &["comment"],
+                    change,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn follow_edit(

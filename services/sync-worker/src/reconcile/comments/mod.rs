@@ -112,6 +112,8 @@ impl Reconciler {
             self.follow(ctx, mapper, &pair, &cl, &mut stats).await?;
         }
         self.adopt_copies(ctx, mapper, &mut pair).await?;
+        self.remove_unlinked_copies(ctx, &mut pair, &mut stats)
+            .await?;
         for side in [Side::Left, Side::Right] {
             let mut new: Vec<&Comment> = (pair.comments[ix(side)].values())
                 .filter(|c| !pair.linked[ix(side)].contains(&c.id))
