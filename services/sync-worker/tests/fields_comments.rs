@@ -310,3 +310,47 @@ async fn internal_comments_stay_home_and_a_copy_posted_before_a_crash_is_adopted
     env.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_copy_left_unlinked_by_a_crash_is_deleted_once_its_original_is_gone() -> TestResult {
+    let env = Env::start().await?;
+    let (id, twin, link) = env.pair(json!({"summary": "Short-lived comment"})).await?;
+    let a = env.person(Left);
+    let original = a.add_comment(&id, &adf("Soon gone"), &[]).await?;
+    // The crashed attempt: intent recorded, copy posted with its marker, link never stored...
+    env.db
+        .store
+        .begin_intent(&connection(), Left, &format!("comment:{}", original.id))
+        .await?;
+    let marker =
+        json!({"connection": "a-to-b", "endpoint": "jira-a", "comment": original.id, "issue": id});
+    let property = jira_sync_jira_client::EntityProperty {
+        key: ORIGIN_PROPERTY.into(),
+        value: marker,
+    };
+    env.beta
+        .add_comment(&twin, &adf("Soon gone"), &[property])
+        .await?;
+    // ...and the original deleted before the retry.
+    a.delete_comment(&id, &original.id).await?;
+    let unrelated = env
+        .beta
+        .add_comment(&twin, &adf("Written in beta"), &[])
+        .await?;
+
+    env.reconcile(Left, &id).await?;
+
+    let left_on_b: Vec<String> = env
+        .comments(Right, &twin)
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        left_on_b,
+        vec![unrelated.id],
+        "only the unrelated comment stays"
+    );
+    assert!(env.db.store.comment_links(link).await?.len() <= 1);
+    env.stop().await;
+    Ok(())
+}
