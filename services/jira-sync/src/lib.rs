@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 pub use check::{Problem, Report, check_config};
 pub use cli::{Command, Invocation};
 pub use error::StartError;
-pub use serve::{Roles, Running, Serve};
+pub use serve::{Ports, Roles, Running, Serve};
 
 /// Exit status: a service failed, or `check-config` found problems.
 const EXIT_FAILED: u8 = 1;
@@ -155,10 +155,10 @@ async fn run_roles(
         }
     };
     let ports = [
-        serve.ingress_port(),
-        serve.worker_port(),
-        serve.poller_port(),
-        serve.admin_port(),
+        serve.ports().ingress,
+        serve.ports().worker,
+        serve.ports().poller,
+        serve.ports().admin,
     ];
     let _ = writeln!(out, "{}", banner(ports));
     let _ = out.flush();

@@ -6,7 +6,7 @@
 //!
 //! [`Serve`] is a library type so that tests and the `demo` command can start a whole
 //! installation in-process (point its endpoints at simulated sites, register their webhooks on
-//! [`Serve::ingress_port`]), and stop it with a cancellation token.
+//! [`Serve::ports`]), and stop it with a cancellation token.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -42,10 +42,7 @@ struct Role {
 /// Built roles on open backends: ports bound, consumer subscribed, ready to run.
 pub struct Serve {
     roles: Vec<Role>,
-    ingress_port: Option<u16>,
-    worker_port: Option<u16>,
-    poller_port: Option<u16>,
-    admin_port: Option<u16>,
+    ports: Ports,
     backends: Backends,
 }
 
@@ -61,10 +58,7 @@ impl Serve {
         let backends = Backends::open(&settings).await?;
         let mut serve = Self {
             roles: Vec::new(),
-            ingress_port: None,
-            worker_port: None,
-            poller_port: None,
-            admin_port: None,
+            ports: Ports::default(),
             backends,
         };
         if let Err(e) = serve.add_roles(settings, roles).await {
@@ -82,7 +76,7 @@ impl Serve {
             };
             let app = jira_sync_ingress::Application::build_with(settings.clone(), deps)
                 .map_err(StartError::Ingress)?;
-            self.ingress_port = Some(app.port());
+            self.ports.ingress = Some(app.port());
             self.roles.push(Role {
                 name: "ingress",
                 run: Box::new(|shutdown| {
@@ -102,7 +96,7 @@ impl Serve {
                 consumer,
             )
             .map_err(StartError::Worker)?;
-            self.worker_port = Some(app.port());
+            self.ports.worker = Some(app.port());
             self.roles.push(Role {
                 name: "worker",
                 run: Box::new(|shutdown| {
@@ -132,7 +126,7 @@ impl Serve {
         )
         .await
         .map_err(StartError::Poller)?;
-        self.poller_port = Some(app.port());
+        self.ports.poller = Some(app.port());
         self.roles.push(Role {
             name: "poller",
             run: Box::new(|shutdown| {
@@ -161,7 +155,7 @@ impl Serve {
         };
         let app =
             jira_sync_admin::Application::build_with(settings, deps).map_err(StartError::Admin)?;
-        self.admin_port = Some(app.port());
+        self.ports.admin = Some(app.port());
         self.roles.push(Role {
             name: "admin",
             run: Box::new(|shutdown| {
@@ -190,25 +184,9 @@ impl Serve {
         self.backends.dead_letters()
     }
 
-    /// The ingress port (`/webhooks/jira/{endpoint}`, `/healthz`, `/readyz`, `/metrics`), when
-    /// the ingress runs here.
-    pub fn ingress_port(&self) -> Option<u16> {
-        self.ingress_port
-    }
-
-    /// The worker's port (`/healthz`, `/readyz`, `/metrics`), when the worker runs here.
-    pub fn worker_port(&self) -> Option<u16> {
-        self.worker_port
-    }
-
-    /// The poller's port (`/healthz`, `/readyz`, `/metrics`), when the poller runs here.
-    pub fn poller_port(&self) -> Option<u16> {
-        self.poller_port
-    }
-
-    /// The admin API's port (`/api/v1`, `/healthz`, `/readyz`), when it runs here.
-    pub fn admin_port(&self) -> Option<u16> {
-        self.admin_port
+    /// Where each role listens, for the roles that run here.
+    pub fn ports(&self) -> Ports {
+        self.ports
     }
 
     /// Runs every role until `shutdown` is cancelled, then lets each drain (in-flight webhooks
@@ -249,18 +227,12 @@ impl Serve {
     /// the demo).
     pub fn spawn(self) -> Running {
         let shutdown = CancellationToken::new();
-        let ingress_port = self.ingress_port;
-        let worker_port = self.worker_port;
-        let poller_port = self.poller_port;
-        let admin_port = self.admin_port;
+        let ports = self.ports;
         let task = tokio::spawn(self.run_until_stopped(shutdown.clone()));
         Running {
             shutdown,
             task,
-            ingress_port,
-            worker_port,
-            poller_port,
-            admin_port,
+            ports,
         }
     }
 }
@@ -269,31 +241,13 @@ impl Serve {
 pub struct Running {
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<Result<(), StartError>>,
-    ingress_port: Option<u16>,
-    worker_port: Option<u16>,
-    poller_port: Option<u16>,
-    admin_port: Option<u16>,
+    ports: Ports,
 }
 
 impl Running {
-    /// See [`Serve::ingress_port`].
-    pub fn ingress_port(&self) -> Option<u16> {
-        self.ingress_port
-    }
-
-    /// See [`Serve::worker_port`].
-    pub fn worker_port(&self) -> Option<u16> {
-        self.worker_port
-    }
-
-    /// See [`Serve::poller_port`].
-    pub fn poller_port(&self) -> Option<u16> {
-        self.poller_port
-    }
-
-    /// See [`Serve::admin_port`].
-    pub fn admin_port(&self) -> Option<u16> {
-        self.admin_port
+    /// See [`Serve::ports`].
+    pub fn ports(&self) -> Ports {
+        self.ports
     }
 
     /// Stops every role gracefully and waits for them.
@@ -307,4 +261,17 @@ impl Running {
             }),
         }
     }
+}
+
+/// The ports of the roles `serve` runs in this process; `None` for a role that does not run here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ports {
+    /// `/webhooks/jira/{endpoint}`, `/healthz`, `/readyz`, `/metrics`.
+    pub ingress: Option<u16>,
+    /// `/healthz`, `/readyz`, `/metrics` of the worker.
+    pub worker: Option<u16>,
+    /// `/healthz`, `/readyz`, `/metrics` of the poller.
+    pub poller: Option<u16>,
+    /// The admin API (`/api/v1`, `/healthz`, `/readyz`).
+    pub admin: Option<u16>,
 }

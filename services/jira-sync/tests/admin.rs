@@ -55,13 +55,17 @@ async fn serve_mounts_the_admin_api_and_the_links_command_lists_a_synced_link() 
     let serve = Serve::build(settings)
         .await
         .unwrap_or_else(|e| panic!("serve starts: {e}"));
-    let ingress_port = serve.ingress_port().unwrap_or_else(|| panic!("no ingress"));
+    let ingress_port = serve
+        .ports()
+        .ingress
+        .unwrap_or_else(|| panic!("no ingress"));
     let admin_port = serve
-        .admin_port()
+        .ports()
+        .admin
         .unwrap_or_else(|| panic!("an admin key starts the admin API"));
-    assert!(serve.poller_port().is_some(), "the poller runs embedded");
+    assert!(serve.ports().poller.is_some(), "the poller runs embedded");
     let running = serve.spawn();
-    assert_eq!(running.admin_port(), Some(admin_port));
+    assert_eq!(running.ports().admin, Some(admin_port));
     support::register_webhooks(&sim, ingress_port);
 
     let origin = Person::admin_of(site(&sim, "a"))

@@ -21,12 +21,16 @@ async fn serve_syncs_a_new_issue_to_the_other_site_and_an_edit_back_with_no_brok
     let serve = Serve::build(settings)
         .await
         .unwrap_or_else(|e| panic!("serve starts without RabbitMQ and PostgreSQL: {e}"));
-    let ingress_port = serve.ingress_port().unwrap_or_else(|| panic!("no ingress"));
-    let worker_port = serve.worker_port().unwrap_or_else(|| panic!("no worker"));
+    let ingress_port = serve
+        .ports()
+        .ingress
+        .unwrap_or_else(|| panic!("no ingress"));
+    let worker_port = serve.ports().worker.unwrap_or_else(|| panic!("no worker"));
     let poller_port = serve
-        .poller_port()
+        .ports()
+        .poller
         .unwrap_or_else(|| panic!("the poller runs on the embedded store too"));
-    assert_eq!(serve.admin_port(), None, "no admin key, no admin API");
+    assert_eq!(serve.ports().admin, None, "no admin key, no admin API");
     let running = serve.spawn();
     support::register_webhooks(&sim, ingress_port);
     let (a, b) = (site(&sim, "a"), site(&sim, "b"));
@@ -129,13 +133,17 @@ async fn serve_runs_on_rabbitmq_and_postgresql_when_the_config_says_so() {
     let serve = Serve::build(settings)
         .await
         .unwrap_or_else(|e| panic!("serve starts on RabbitMQ and PostgreSQL: {e}"));
-    let ingress_port = serve.ingress_port().unwrap_or_else(|| panic!("no ingress"));
+    let ingress_port = serve
+        .ports()
+        .ingress
+        .unwrap_or_else(|| panic!("no ingress"));
     assert!(
-        serve.poller_port().is_some(),
+        serve.ports().poller.is_some(),
         "the poller runs on PostgreSQL"
     );
     let admin_port = serve
-        .admin_port()
+        .ports()
+        .admin
         .unwrap_or_else(|| panic!("an admin key starts the admin API"));
     let running = serve.spawn();
     support::register_webhooks(&sim, ingress_port);

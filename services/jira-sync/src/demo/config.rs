@@ -61,10 +61,10 @@ impl Ports {
     /// The ports of a built `serve`.
     pub fn of(serve: &Serve) -> Self {
         Self {
-            ingress: serve.ingress_port().unwrap_or_default(),
-            worker: serve.worker_port().unwrap_or_default(),
-            poller: serve.poller_port().unwrap_or_default(),
-            admin: serve.admin_port().unwrap_or_default(),
+            ingress: serve.ports().ingress.unwrap_or_default(),
+            worker: serve.ports().worker.unwrap_or_default(),
+            poller: serve.ports().poller.unwrap_or_default(),
+            admin: serve.ports().admin.unwrap_or_default(),
         }
     }
 }
