@@ -31,10 +31,6 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-// Run alone, before the rest of the suite (scripts/test does): under the whole suite's parallel
-// load on two cores this run has exposed a comment-sync race that is still open (a comment
-// copied twice, or a copy edited on the copy side and then posted again); see the README.
-#[ignore = "run alone by scripts/test, before the suite"]
 async fn random_concurrent_operations_under_webhook_faults_converge_without_echoes() {
     let seed = env_number("JIRA_SYNC_CONVERGENCE_SEED", 20_261_124);
     let total_ops = env_number("JIRA_SYNC_CONVERGENCE_OPS", 120) as usize;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use jira_sync_jira_sim::{FaultKind, FaultSpec};
 use jira_sync_store::Store;
-use jira_sync_tests::{EnvOptions, TestEnv};
+use jira_sync_tests::{EnvOptions, TestEnv, settled};
 use serde_json::json;
 
 fn fault(method: &str, path_prefix: &str, kind: FaultKind, times: u32) -> FaultSpec {
@@ -241,5 +241,113 @@ async fn a_twin_whose_create_response_was_lost_is_found_on_retry_not_created_twi
     );
     assert_eq!(twins_in_b(&env, &issue.id).await.len(), 1);
     assert_eq!(b.issues(Some("B")).len(), 1, "exactly one issue in B");
+    env.stop().await;
+}
+
+/// Jira applies a write whose client already timed out (the simulator, like a real server, goes
+/// on serving a request its client stopped waiting for). The worker must not take the timeout
+/// for "not created": its retry would look before the late write lands and create again.
+const LATE_BY: Duration = Duration::from_millis(4_500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_twin_created_after_the_client_timed_out_is_adopted_not_created_again() {
+    let env = TestEnv::start(EnvOptions::default()).await;
+    let b = env.site("b");
+    // Longer than the worker's 3 s request timeout: the create lands after it gave up.
+    b.add_fault(fault(
+        "POST",
+        "/rest/api/3/issue",
+        FaultKind::LatencyMs(LATE_BY.as_millis() as u64),
+        1,
+    ))
+    .unwrap_or_else(|e| panic!("add the fault: {e:?}"));
+
+    let issue = env.actor("a").create("Created late", json!({})).await;
+    let twin = wait_for_twin(&env, &issue.id).await;
+    let creates = settled(WAIT, Duration::from_secs(8), "the creates in B", || async {
+        jira_sync_tests::bot_writes(b)
+            .into_iter()
+            .filter(|w| w.starts_with("POST /rest/api/3/issue "))
+            .collect::<Vec<_>>()
+    })
+    .await;
+    assert_eq!(
+        creates,
+        vec!["POST /rest/api/3/issue -> 201"],
+        "one create, applied after its client timed out, never repeated"
+    );
+    assert_eq!(b.issues(Some("B")).len(), 1, "exactly one issue in B");
+    let link = env
+        .db
+        .store
+        .find_link(
+            &jira_sync_domain::ConnectionId::parse("a-to-b").unwrap_or_else(|e| panic!("{e}")),
+            jira_sync_domain::Side::Left,
+            &issue.id,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("find the link: {e}"))
+        .unwrap_or_else(|| panic!("no link for {}", issue.key));
+    assert_eq!(link.right_id, twin.id, "the late twin is the linked one");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_comment_copied_after_the_client_timed_out_is_adopted_not_posted_again() {
+    let env = TestEnv::start(EnvOptions::default()).await;
+    let (a, b) = (env.actor("a"), env.site("b"));
+    let issue = a.create("Commented late", json!({})).await;
+    let twin = wait_for_twin(&env, &issue.id).await;
+    b.add_fault(fault(
+        "POST",
+        &format!("/rest/api/3/issue/{}/comment", twin.id),
+        FaultKind::LatencyMs(LATE_BY.as_millis() as u64),
+        1,
+    ))
+    .unwrap_or_else(|e| panic!("add the fault: {e:?}"));
+
+    (a.client
+        .add_comment(&issue.id, &adf("Posted once"), &[])
+        .await)
+        .unwrap_or_else(|e| panic!("comment on A: {e}"));
+    let reader = env.actor("b");
+    let copies = settled(
+        WAIT,
+        Duration::from_secs(8),
+        "the comments in B",
+        || async {
+            (reader.client.comments(&twin.id).await)
+                .map(|list| list.into_iter().map(|c| c.id).collect::<Vec<_>>())
+                .unwrap_or_default()
+        },
+    )
+    .await;
+    assert_eq!(copies.len(), 1, "one copy in B, not {copies:?}");
+    let posts: Vec<_> = jira_sync_tests::bot_writes(b)
+        .into_iter()
+        .filter(|w| w.starts_with("POST /rest/api/3/issue/") && w.contains("/comment"))
+        .collect();
+    assert_eq!(posts.len(), 1, "the copy was posted once: {posts:?}");
+    let links = env
+        .db
+        .store
+        .comment_links(
+            env.db
+                .store
+                .find_link(
+                    &jira_sync_domain::ConnectionId::parse("a-to-b")
+                        .unwrap_or_else(|e| panic!("{e}")),
+                    jira_sync_domain::Side::Left,
+                    &issue.id,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("find the link: {e}"))
+                .unwrap_or_else(|| panic!("no link for {}", issue.key))
+                .id,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("comment links: {e}"));
+    assert_eq!(links.len(), 1, "the late copy is linked");
+    assert_eq!(links[0].right_id, copies[0]);
     env.stop().await;
 }

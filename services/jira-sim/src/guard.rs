@@ -34,7 +34,10 @@ enum Plan {
     Hang(Duration),
 }
 
-/// Runs the checks, then the handler, then logs the request.
+/// Runs the checks, then the handler, then logs the request. As on a real server, a request
+/// once received is served to the end even when its client stops waiting (a client timeout
+/// during injected latency): the work runs in its own task, which the connection's end does
+/// not cancel. A write may thus be applied after the client gave up on it.
 pub(crate) async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -43,6 +46,16 @@ pub(crate) async fn guard(
         Some(site) if req.path().starts_with("/rest/") => site.clone(),
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
+    actix_web::rt::spawn(serve(site, req, next))
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("the request handler panicked"))?
+}
+
+async fn serve(
+    site: web::Data<Site>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| path.clone());

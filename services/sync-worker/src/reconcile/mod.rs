@@ -23,6 +23,7 @@ mod peopleforce;
 mod resolutions;
 mod transitions;
 mod twin;
+mod unknown;
 mod write;
 
 use std::collections::BTreeMap;

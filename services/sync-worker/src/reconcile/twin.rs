@@ -144,16 +144,23 @@ impl Reconciler {
             None => self.find_twin(ctx, &intent, &source.id).await?,
         };
         if let Some(twin) = existing {
-            if intent.target_id.is_none() {
-                self.store.complete_intent(intent.id, &twin.id).await?;
-            }
-            let base = self.snapshot(ctx, other, &twin).await?;
-            let link = self.link_pair(ctx, ctx.side, source, &twin, base).await?;
-            info!(link = %link.id, twin = %twin.key, "found the twin of an interrupted create and linked it");
-            return self.continue_linked(ctx, held, link).await;
+            return self.link_found_twin(ctx, held, &intent, source, twin).await;
         }
 
-        let (twin, written) = self.create_twin(ctx, source).await?;
+        let (twin, written) = match self.create_twin(ctx, source).await {
+            Ok(created) => created,
+            Err(error) if error.outcome_unknown() => {
+                let look = || self.find_twin(ctx, &intent, &source.id);
+                return match self
+                    .await_unknown_outcome(&error, "twin create", look)
+                    .await?
+                {
+                    Some(twin) => self.link_found_twin(ctx, held, &intent, source, twin).await,
+                    None => Err(error),
+                };
+            }
+            Err(error) => return Err(error),
+        };
         self.store.complete_intent(intent.id, &twin.id).await?;
         let (twin, base, moved) = self.settle_twin(ctx, source, twin, &written).await?;
         let link = (self.link_pair(ctx, ctx.side, source, &twin, base)).await?;
@@ -183,6 +190,24 @@ impl Reconciler {
             twin_id: twin.id,
             twin_key: twin.key,
         }))
+    }
+
+    /// Links `source` to `twin`, a twin made by an earlier create whose answer never arrived.
+    async fn link_found_twin(
+        &self,
+        ctx: &Ctx<'_>,
+        held: &str,
+        intent: &CreateIntent,
+        source: &Issue,
+        twin: Issue,
+    ) -> Result<Step, ReconcileError> {
+        if intent.target_id.is_none() {
+            self.store.complete_intent(intent.id, &twin.id).await?;
+        }
+        let base = self.snapshot(ctx, ctx.side.other(), &twin).await?;
+        let link = self.link_pair(ctx, ctx.side, source, &twin, base).await?;
+        info!(link = %link.id, twin = %twin.key, "found the twin of an interrupted create and linked it");
+        self.continue_linked(ctx, held, link).await
     }
 
     /// Searches the other side's project for a twin whose marker names `source_id`, among the

@@ -288,7 +288,7 @@ impl Reconciler {
             .visibility
             .as_ref()
             .filter(|v| internal && !v.is_null());
-        let created = (ctx
+        let posted = (ctx
             .client(target)
             .add_comment_restricted(&issue.id, &new_body, visibility, &properties)
             .await)
@@ -299,7 +299,21 @@ impl Reconciler {
                     issue.key.clone(),
                     e,
                 )
-            })?;
+            });
+        let created = match posted {
+            Ok(created) => created,
+            Err(error) if error.outcome_unknown() => {
+                let look = || self.find_copy(ctx, side, issue, &comment.id);
+                match self
+                    .await_unknown_outcome(&error, "comment copy", look)
+                    .await?
+                {
+                    Some(copy) => copy,
+                    None => return Err(error),
+                }
+            }
+            Err(error) => return Err(error),
+        };
         self.store.complete_intent(intent.id, &created.id).await?;
         let (_, copy_digest) = self.content(ctx, mapper, target, &created, true).await?;
         let (left_id, right_id, left_hash, right_hash) = match side {
@@ -328,6 +342,34 @@ impl Reconciler {
         )
         .await?;
         Ok(true)
+    }
+}
+
+impl Reconciler {
+    /// The copy of comment `original` (on `side`) on the other side's `issue`, if there is one.
+    async fn find_copy(
+        &self,
+        ctx: &Ctx<'_>,
+        side: Side,
+        issue: &Issue,
+        original: &str,
+    ) -> Result<Option<Comment>, ReconcileError> {
+        let target = side.other();
+        let comments = (ctx.client(target).comments(&issue.id).await).map_err(|e| {
+            ReconcileError::jira(
+                ctx.endpoint(target),
+                "read comments of",
+                issue.key.clone(),
+                e,
+            )
+        })?;
+        Ok(comments.into_iter().find(|c| {
+            CommentMarker::of(c).is_some_and(|m| {
+                m.connection == ctx.id().as_str()
+                    && m.endpoint == ctx.endpoint(side).as_str()
+                    && m.comment == original
+            })
+        }))
     }
 }
 
