@@ -106,6 +106,16 @@ impl PeopleForceError {
     }
 
     /// Whether PeopleForce answered 404.
+    /// Whether a write that failed with this error may have been applied by PeopleForce anyway
+    /// (a timeout, a broken connection, a 5xx): look for its result before writing again.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            PeopleForceError::Timeout { .. } | PeopleForceError::Transport { .. } => true,
+            PeopleForceError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }

@@ -118,6 +118,15 @@ pub trait Store: Send + Sync + 'static {
         source_id: &str,
     ) -> Result<CreateIntent, StoreError>;
 
+    /// The intents of `connection` from `source_side` that name no twin yet (a create in
+    /// progress, or one whose outcome was never learned), newest first, at most `limit`.
+    async fn open_intents(
+        &self,
+        connection: &ConnectionId,
+        source_side: Side,
+        limit: i64,
+    ) -> Result<Vec<CreateIntent>, StoreError>;
+
     /// Marks an intent done, with the id of the twin that now exists. Repeating it with the
     /// same target succeeds; another target is a `Conflict`; an unknown intent `NotFound`.
     async fn complete_intent(&self, intent_id: Uuid, target_id: &str) -> Result<(), StoreError>;

@@ -111,19 +111,25 @@ impl ReconcileError {
         }
     }
 
-    /// Whether a Jira write that failed with this error may still be applied by Jira (a
-    /// timeout, a broken connection, a 5xx): see [`JiraError::outcome_unknown`].
+    /// Whether a write that failed with this error may still be applied by the service (a
+    /// timeout, a broken connection, a 5xx).
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, Self::Jira { source, .. } if source.outcome_unknown())
-    }
-
-    /// Whether Jira itself answered the failed call (with a status other than a gateway's
-    /// 502/503/504): whatever it did with the request is done, nothing is still in flight.
-    pub fn answered_by_jira(&self) -> bool {
         match self {
-            Self::Jira { source, .. } => source.status().is_some_and(|s| !matches!(s, 502..=504)),
+            Self::Jira { source, .. } => source.outcome_unknown(),
+            Self::Peopleforce { source, .. } => source.outcome_unknown(),
             _ => false,
         }
+    }
+
+    /// Whether the remote service itself answered the failed call (with a status other than a
+    /// gateway's 502/503/504): whatever it did with the request is done, nothing is in flight.
+    pub fn answered_by_service(&self) -> bool {
+        let status = match self {
+            Self::Jira { source, .. } => source.status(),
+            Self::Peopleforce { source, .. } => source.status(),
+            _ => None,
+        };
+        status.is_some_and(|s| !matches!(s, 502..=504))
     }
 
     /// What the worker should do with the delivery that hit this error.

@@ -3,6 +3,7 @@
 
 mod pf_support;
 
+use jira_sync_store::Store;
 use jira_sync_worker::{CreateFrom, Outcome};
 use pf_support::{JIRA, PF, PfEnv, TestResult, field, wrote_nothing};
 use serde_json::json;
@@ -137,6 +138,40 @@ async fn create_from_peopleforce_leaves_jira_issues_without_a_task() -> TestResu
         }
     );
     assert_eq!(env.pf.tasks().len(), before);
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_task_left_by_an_interrupted_create_from_jira_is_linked_not_given_an_issue_of_its_own()
+-> TestResult {
+    let env = PfEnv::start("", CreateFrom::Both).await?;
+    let issue_id = env
+        .create_issue(json!({ "summary": "Sign NDA 1", "assignee": { "accountId": "alpha-p1" } }))
+        .await?;
+    // A worker began the issue's task, PeopleForce made it, and the worker died before it
+    // learned the task's id: the intent stays open and the task looks new to a scan.
+    env.db
+        .store
+        .begin_intent(&pf_support::connection(), JIRA, &issue_id)
+        .await?;
+    let task = env.task("Sign NDA", 1)?;
+    let issues_before = env.site().issues(Some("ACME")).len();
+
+    // The scan reaches the task first: it is recognised as the issue's twin, not given a twin.
+    let outcome = env.reconcile(PF, &task.to_string()).await?;
+    let Outcome::Created { twin_id, .. } = outcome else {
+        return Err(format!("the task was not linked: {outcome:?}").into());
+    };
+    assert_eq!(twin_id, issue_id, "linked to the issue that made it");
+    assert_eq!(env.site().issues(Some("ACME")).len(), issues_before);
+
+    // The issue's own retry finds the link: no second task, nothing written.
+    let tasks_before = env.pf.tasks().len();
+    assert!(wrote_nothing(&env.reconcile(JIRA, &issue_id).await?));
+    assert!(wrote_nothing(&env.reconcile(PF, &task.to_string()).await?));
+    assert_eq!(env.pf.tasks().len(), tasks_before);
+    assert_eq!(env.site().issues(Some("ACME")).len(), issues_before);
     env.stop().await;
     Ok(())
 }

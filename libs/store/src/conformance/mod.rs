@@ -81,6 +81,7 @@ macro_rules! store_conformance_tests {
             records::begin_after_complete_returns_the_twin_id,
             records::concurrent_begins_produce_one_intent,
             records::completing_an_intent_with_another_target_is_a_conflict,
+            records::open_intents_are_those_without_a_twin_newest_first,
             records::audit_entries_read_back_in_order,
             records::cursor_only_moves_forward,
             links::base_round_trips_and_is_found_from_both_sides,

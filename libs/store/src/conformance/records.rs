@@ -202,3 +202,35 @@ pub async fn cursor_only_moves_forward(backend: Arc<dyn TestBackend>) {
     // Cursors are independent.
     assert_eq!(read("poll/conn-b").await, None);
 }
+
+pub async fn open_intents_are_those_without_a_twin_newest_first(backend: Arc<dyn TestBackend>) {
+    let store = backend.store();
+    let conn = connection("conn-a");
+    let mut begun = Vec::new();
+    for source in ["1", "2", "3"] {
+        let intent = (store.begin_intent(&conn, Side::Right, source).await)
+            .unwrap_or_else(|e| panic!("begin_intent failed: {e}"));
+        begun.push(intent);
+        // Distinct creation times, whatever the clock's resolution.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    (store.complete_intent(begun[1].id, "twin-2").await)
+        .unwrap_or_else(|e| panic!("complete_intent failed: {e}"));
+    // Other sides and connections are not listed.
+    for (c, side) in [
+        (connection("conn-a"), Side::Left),
+        (connection("conn-b"), Side::Right),
+    ] {
+        (store.begin_intent(&c, side, "9").await).unwrap_or_else(|e| panic!("begin: {e}"));
+    }
+
+    let open = (store.open_intents(&conn, Side::Right, 10).await)
+        .unwrap_or_else(|e| panic!("open_intents failed: {e}"));
+    let sources: Vec<&str> = open.iter().map(|i| i.source_id.as_str()).collect();
+    assert_eq!(sources, ["3", "1"]);
+    assert!(open.iter().all(|i| i.target_id.is_none()));
+    let first = (store.open_intents(&conn, Side::Right, 1).await)
+        .unwrap_or_else(|e| panic!("open_intents failed: {e}"));
+    assert_eq!(first.len(), 1, "the limit holds");
+    assert_eq!(first[0].id, begun[2].id);
+}

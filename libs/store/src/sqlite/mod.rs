@@ -242,6 +242,16 @@ impl Store for SqliteStore {
         records::begin_intent(&self.pool, connection, source_side, source_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(%connection, %source_side))]
+    async fn open_intents(
+        &self,
+        connection: &ConnectionId,
+        source_side: Side,
+        limit: i64,
+    ) -> Result<Vec<CreateIntent>, StoreError> {
+        records::open_intents(&self.pool, connection, source_side, limit).await
+    }
+
     #[tracing::instrument(skip_all, fields(%intent_id, %target_id))]
     async fn complete_intent(&self, intent_id: Uuid, target_id: &str) -> Result<(), StoreError> {
         records::complete_intent(&self.pool, intent_id, target_id).await

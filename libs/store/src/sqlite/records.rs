@@ -68,6 +68,27 @@ pub(super) async fn begin_intent(
     CreateIntent::try_from(row)
 }
 
+/// Intents without a target, newest first.
+pub(super) async fn open_intents(
+    pool: &SqlitePool,
+    connection: &ConnectionId,
+    source_side: Side,
+    limit: i64,
+) -> Result<Vec<CreateIntent>, StoreError> {
+    let rows = sqlx::query_as::<_, IntentRow>(
+        "SELECT id, connection, source_side, source_id, target_id, created_at \
+         FROM create_intents WHERE connection = ?1 AND source_side = ?2 AND target_id IS NULL \
+         ORDER BY created_at DESC, id DESC LIMIT ?3",
+    )
+    .bind(connection.as_str())
+    .bind(source_side.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?;
+    rows.into_iter().map(CreateIntent::try_from).collect()
+}
+
 /// Completing twice with the same target is a no-op; with another target it is a `Conflict`
 /// (two twins for one source would be a bug worth stopping on).
 pub(super) async fn complete_intent(

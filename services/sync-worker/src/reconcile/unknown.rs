@@ -20,13 +20,13 @@ const FIRST_LOOK: Duration = Duration::from_millis(250);
 const MAX_GAP: Duration = Duration::from_secs(2);
 
 impl Reconciler {
-    /// How long a create that failed with `error` is watched for. When Jira itself answered
-    /// (a 500), whatever it did is done: one look. Otherwise (a timeout, a broken connection, a
+    /// How long a create that failed with `error` is watched for. When the service itself
+    /// answered (a 500), whatever it did is done: one look. Otherwise (a timeout, a broken connection, a
     /// gateway's 502/503/504) the request may still be on its way or in progress: the Jira
     /// request timeout, as a request Jira took before our timeout is applied within about as
     /// long again.
     fn unknown_outcome_window(&self, error: &ReconcileError) -> Duration {
-        if error.answered_by_jira() {
+        if error.answered_by_service() {
             Duration::ZERO
         } else {
             self.settings.jira.request_timeout

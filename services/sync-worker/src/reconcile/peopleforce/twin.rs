@@ -33,6 +33,8 @@ use crate::peopleforce::{NewTask, Task};
 
 /// How long before its intent a task twin may have been created (clock skew).
 const TASK_SEARCH_MARGIN_MINUTES: i64 = 2;
+/// How many open creates from Jira a new task is compared with (the newest).
+const OPEN_CREATES_CHECKED: i64 = 50;
 
 impl Reconciler {
     /// An entity without a link: create its twin if the connection creates from its side.
@@ -134,6 +136,10 @@ impl Reconciler {
         pf: &Pf<'_>,
         task: &Task,
     ) -> Result<Outcome, ReconcileError> {
+        if let Some(issue) = self.creator_of(ctx, pf, task).await? {
+            info!(task = %task.id, issue = %issue.key, "the task is the twin of an interrupted create from Jira");
+            return self.task_twin(ctx, pf, &issue).await;
+        }
         let intent = (self.store)
             .begin_intent(ctx.id(), pf.side, &task.id)
             .await?;
@@ -141,7 +147,23 @@ impl Reconciler {
             Some(id) => id.clone(),
             None => match self.find_twin(ctx, &intent, &task.id).await? {
                 Some(found) => found.id,
-                None => self.create_issue_for(ctx, pf, task).await?,
+                None => match self.create_issue_for(ctx, pf, task).await {
+                    Ok(id) => id,
+                    Err(error) if error.outcome_unknown() => {
+                        let look = || async {
+                            let found = self.find_twin(ctx, &intent, &task.id).await?;
+                            Ok(found.map(|issue| issue.id))
+                        };
+                        match self
+                            .await_unknown_outcome(&error, "twin create", look)
+                            .await?
+                        {
+                            Some(id) => id,
+                            None => return Err(error),
+                        }
+                    }
+                    Err(error) => return Err(error),
+                },
             },
         };
         self.store.complete_intent(intent.id, &twin_id).await?;
@@ -206,14 +228,7 @@ impl Reconciler {
             .begin_intent(ctx.id(), pf.jira(), &issue.id)
             .await?;
         let values = self.directory(ctx, pf).issue_snapshot(issue).await?;
-        let employee = match values.get(ASSIGNEE).and_then(Value::as_str) {
-            Some(e) if !e.starts_with("jira:") => Some(e.to_owned()),
-            _ => (ctx.config(pf.side).options.default_user.as_ref()).map(|u| u.id().to_owned()),
-        };
-        let title = values
-            .get(SUMMARY)
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let (title, employee) = task_identity(ctx, pf, &values);
         let mut task = match &intent.target_id {
             Some(id) => {
                 (self.read_task(ctx, pf, id).await?).ok_or_else(|| ReconcileError::TwinMissing {
@@ -221,14 +236,26 @@ impl Reconciler {
                 })?
             }
             None => match self
-                .find_task(ctx, pf, &intent, title, employee.as_deref())
+                .find_task(ctx, pf, &intent, &title, employee.as_deref())
                 .await?
             {
                 Some(found) => found,
-                None => {
-                    self.create_task_for(ctx, pf, issue, &values, employee)
-                        .await?
-                }
+                None => match (self.create_task_for(ctx, pf, issue, &values, employee.clone()))
+                    .await
+                {
+                    Ok(task) => task,
+                    Err(error) if error.outcome_unknown() => {
+                        let look = || self.find_task(ctx, pf, &intent, &title, employee.as_deref());
+                        match self
+                            .await_unknown_outcome(&error, "task create", look)
+                            .await?
+                        {
+                            Some(task) => task,
+                            None => return Err(error),
+                        }
+                    }
+                    Err(error) => return Err(error),
+                },
             },
         };
         self.store.complete_intent(intent.id, &task.id).await?;
@@ -239,6 +266,36 @@ impl Reconciler {
         let shown = map::task_snapshot(&task);
         let base = observed_base(&values, &shown, pf.side);
         self.link_pf(ctx, pf, &task.id, &task.id, issue, base).await
+    }
+
+    /// The issue whose create of a task was interrupted (a lost answer, a crash) if `task` is
+    /// the task it made. Such a task looks new to a PeopleForce scan; before it gets a Jira
+    /// twin of its own, the open creates from Jira are checked for one it would satisfy: an
+    /// issue with its title and assignee whose intent was begun before the task was made.
+    async fn creator_of(
+        &self,
+        ctx: &Ctx<'_>,
+        pf: &Pf<'_>,
+        task: &Task,
+    ) -> Result<Option<Issue>, ReconcileError> {
+        let open = (self.store)
+            .open_intents(ctx.id(), pf.jira(), OPEN_CREATES_CHECKED)
+            .await?;
+        for intent in open {
+            let begun = intent.created_at - ChronoDuration::minutes(TASK_SEARCH_MARGIN_MINUTES);
+            if task.created_at.is_some_and(|at| at < begun) {
+                continue;
+            }
+            let Some(issue) = self.read_pf_issue(ctx, pf, &intent.source_id).await? else {
+                continue;
+            };
+            let values = self.directory(ctx, pf).issue_snapshot(&issue).await?;
+            let (title, employee) = task_identity(ctx, pf, &values);
+            if task.title.trim() == title && task.assignee_id.as_deref() == employee.as_deref() {
+                return Ok(Some(issue));
+            }
+        }
+        Ok(None)
     }
 
     /// A task with this title and assignee created since shortly before the intent.
@@ -340,6 +397,21 @@ impl Reconciler {
             twin_key,
         })
     }
+}
+
+/// The title and the assignee's employee id of the task twin of an issue with `values`
+/// (the connection's default user when the assignee has no employee).
+fn task_identity(ctx: &Ctx<'_>, pf: &Pf<'_>, values: &Snapshot) -> (String, Option<String>) {
+    let employee = match values.get(ASSIGNEE).and_then(Value::as_str) {
+        Some(e) if !e.starts_with("jira:") => Some(e.to_owned()),
+        _ => (ctx.config(pf.side).options.default_user.as_ref()).map(|u| u.id().to_owned()),
+    };
+    let title = values
+        .get(SUMMARY)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    (title, employee)
 }
 
 /// The agreed values `written`, with what `side` shows where that differs (a lossy mapping,
