@@ -22,5 +22,5 @@ pub use disposition::Disposition;
 pub use document::{CanonicalIssue, Field, Person};
 pub use ids::{ConnectionId, DeliveryId, EndpointId, IdError, IssueKey, Side};
 pub use merge::{FieldOutcome, MergePlan, merge};
-pub use request::{ReconcileRequest, Trigger};
+pub use request::{EMPLOYEE_ENTITY_PREFIX, ReconcileRequest, Trigger};
 pub use webhook::{JiraWebhook, WebhookError, WebhookKind};

@@ -46,7 +46,17 @@ pub struct ReconcileRequest {
     pub event_at: Option<DateTime<Utc>>,
 }
 
+/// The entity id of a PeopleForce employee in a request: `employee:<id>` (task ids are numbers,
+/// so the two never meet). Such a request asks to reconcile the linked tasks assigned to the
+/// employee, whose Jira user may have changed with them.
+pub const EMPLOYEE_ENTITY_PREFIX: &str = "employee:";
+
 impl ReconcileRequest {
+    /// The employee id when this request is about an employee rather than a task or issue.
+    pub fn employee_id(&self) -> Option<&str> {
+        self.entity_id.strip_prefix(EMPLOYEE_ENTITY_PREFIX)
+    }
+
     /// The key that identifies the entity across deliveries, used for per-entity ordering and
     /// locking: `connection/endpoint/entity`.
     pub fn entity_ref(&self) -> String {

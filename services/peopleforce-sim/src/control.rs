@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::config::RateLimit;
 use crate::error::SimError;
 use crate::faults::FaultSpec;
-use crate::model::{EmployeeSeed, TaskEdit, TaskSeed};
+use crate::model::{EmployeeEdit, EmployeeSeed, TaskEdit, TaskSeed};
 use crate::state::{Bucket, Sim};
 
 type Data = web::Data<Sim>;
@@ -32,6 +32,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .route(patch().to(edit_task)),
             )
             .route("/employees/bulk", post().to(seed_employees))
+            .route("/employees/{id}", patch().to(edit_employee))
             .service(
                 resource("/faults")
                     .route(get().to(faults))
@@ -97,6 +98,13 @@ async fn edit_task(sim: Data, path: web::Path<String>, bytes: web::Bytes) -> Ans
     let edit: TaskEdit = body(&bytes)?;
     let task = sim.lock().edit_task(task_id(&path)?, &edit)?;
     Ok(HttpResponse::Ok().json(task))
+}
+
+async fn edit_employee(sim: Data, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+    let edit: EmployeeEdit = body(&bytes)?;
+    let id = (path.parse()).map_err(|_| SimError::not_found("Employee"))?;
+    let employee = sim.lock().edit_employee(id, &edit)?;
+    Ok(HttpResponse::Ok().json(employee))
 }
 
 async fn seed_employees(sim: Data, bytes: web::Bytes) -> Answer {

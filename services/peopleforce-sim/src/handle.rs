@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::RateLimit;
 use crate::error::SimError;
 use crate::faults::{FaultRule, FaultSpec};
-use crate::model::{EmployeeSeed, Task, TaskEdit, TaskSeed, TaskSeeded};
+use crate::model::{Employee, EmployeeEdit, EmployeeSeed, Task, TaskEdit, TaskSeed, TaskSeeded};
 use crate::server::API_PREFIX;
 use crate::state::{Bucket, Sim};
 use crate::stats::{RequestRecord, StatsSnapshot};
@@ -55,6 +55,11 @@ impl SimHandle {
     /// Adds `count` employees.
     pub fn seed_employees(&self, count: u32) {
         self.sim.lock().seed_employees(&EmployeeSeed { count });
+    }
+
+    /// Changes an employee as HR would in the web UI (`PATCH /_sim/employees/{id}`).
+    pub fn edit_employee(&self, id: u64, edit: &EmployeeEdit) -> Result<Employee, SimError> {
+        self.sim.lock().edit_employee(id, edit)
     }
 
     /// Changes a task as a person would in the web UI (`PATCH /_sim/tasks/{id}`).

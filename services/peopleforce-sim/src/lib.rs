@@ -42,6 +42,8 @@ pub use config::{RateLimit, SimConfig};
 pub use error::SimError;
 pub use faults::{FaultKind, FaultRule, FaultSpec};
 pub use handle::SimHandle;
-pub use model::{Employee, EmployeeSeed, Named, Task, TaskEdit, TaskSeed, TaskSeeded};
+pub use model::{
+    Employee, EmployeeEdit, EmployeeSeed, Named, Task, TaskEdit, TaskSeed, TaskSeeded,
+};
 pub use server::{API_PREFIX, Simulator};
 pub use stats::{RequestRecord, StatsSnapshot};

@@ -108,6 +108,14 @@ pub struct EmployeeSeed {
     pub count: u32,
 }
 
+/// `PATCH /_sim/employees/{id}`: a change made by HR in the web UI. Absent fields are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmployeeEdit {
+    /// New work e-mail.
+    pub email: Option<String>,
+}
+
 /// `PATCH /_sim/tasks/{id}`: a change made by a person in the web UI (the public API has no
 /// edit endpoint). Absent fields are kept; `null` clears an optional one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,9 @@ use chrono::Utc;
 use crate::config::{RateLimit, SimConfig};
 use crate::error::SimError;
 use crate::faults::Faults;
-use crate::model::{Employee, EmployeeSeed, Named, Task, TaskEdit, TaskSeed, TaskSeeded};
+use crate::model::{
+    Employee, EmployeeEdit, EmployeeSeed, Named, Task, TaskEdit, TaskSeed, TaskSeeded,
+};
 use crate::stats::Stats;
 
 /// Most tasks or employees one seeding request may create.
@@ -199,6 +201,16 @@ impl State {
             first_id: ids.first().copied(),
             last_id: ids.last().copied(),
         })
+    }
+
+    pub fn edit_employee(&mut self, id: u64, edit: &EmployeeEdit) -> Result<Employee, SimError> {
+        let employee =
+            (self.employees.get_mut(&id)).ok_or_else(|| SimError::not_found("Employee"))?;
+        if let Some(email) = &edit.email {
+            employee.email.clone_from(email);
+            employee.updated_at = Utc::now();
+        }
+        Ok(employee.clone())
     }
 
     pub fn seed_employees(&mut self, seed: &EmployeeSeed) {

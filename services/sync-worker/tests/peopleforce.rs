@@ -175,3 +175,52 @@ async fn a_task_left_by_an_interrupted_create_from_jira_is_linked_not_given_an_i
     env.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_employee_whose_email_changed_takes_their_linked_issues_to_their_new_jira_user()
+-> TestResult {
+    let env = PfEnv::start("", CreateFrom::Both).await?;
+    let (task, issue_id) = env.pair(1).await?;
+    let (other_task, other_issue) = env.pair(2).await?;
+    assert_eq!(field(&env.issue(&issue_id), "assignee")["accountId"], "alpha-p1");
+    let other_before = field(&env.issue(&other_issue), "assignee").clone();
+
+    env.pf.edit_employee(
+        1,
+        &jira_sync_peopleforce_sim::EmployeeEdit {
+            email: Some("person1.new@example.com".into()),
+        },
+    )?;
+    // What the ingress publishes for an `employee_update` webhook of employee 1.
+    let outcome = env.reconcile(PF, "employee:1").await?;
+    assert_eq!(
+        outcome,
+        Outcome::Refreshed {
+            reconciled: 1,
+            wrote: true
+        },
+        "only employee 1's linked task"
+    );
+    assert_eq!(
+        field(&env.issue(&issue_id), "assignee")["accountId"],
+        "alpha-p1-new"
+    );
+    assert_eq!(field(&env.issue(&other_issue), "assignee"), &other_before);
+    assert_eq!(env.audit_count("remap").await, 1);
+
+    // Settled: the old account is not taken for a change made in Jira, nothing more is written.
+    assert!(wrote_nothing(&env.reconcile(PF, &task.to_string()).await?));
+    assert!(wrote_nothing(&env.reconcile(JIRA, &issue_id).await?));
+    assert!(wrote_nothing(&env.reconcile(PF, &other_task.to_string()).await?));
+    assert_eq!(env.audit_count("not_applicable").await, 0);
+    assert_eq!(
+        env.reconcile(PF, "employee:1").await?,
+        Outcome::Refreshed {
+            reconciled: 1,
+            wrote: false
+        },
+        "a repeated webhook writes nothing"
+    );
+    env.stop().await;
+    Ok(())
+}

@@ -3,19 +3,23 @@
 //! The order is the Jira route's: find the endpoint (it must be of kind `peopleforce`), bound
 //! the body, verify `X-PeopleForce-Signature` over the raw bytes, and only then parse. The body
 //! is `{"action": "<topic>", "data": {...}}`. PeopleForce publishes no task topics, so tasks are
-//! found by the poller's scans; employee topics (`employee_*`) are acknowledged and counted as
-//! triggers (a changed e-mail changes how assignees map), every other topic is ignored. Either
-//! way the answer is 202, so PeopleForce does not redeliver.
+//! found by the poller's scans. An employee topic (`employee_*`) is a trigger: a changed e-mail
+//! changes which Jira user the employee's work maps to, so one request per connection of the
+//! endpoint asks the worker to reconcile the linked tasks assigned to `data.id` (published with
+//! the broker's confirm before the 202, as for Jira). Every other topic is ignored with a 202,
+//! so PeopleForce does not redeliver.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use jira_sync_domain::{DeliveryId, EMPLOYEE_ENTITY_PREFIX, EndpointId, ReconcileRequest, Trigger};
 use jira_sync_settings::EndpointKind;
 use jira_sync_telemetry::names;
+use jira_sync_transport::Envelope;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::error::ApiError;
-use crate::routes::webhook::{find_endpoint, incoming_trace_context, read_body};
+use crate::routes::webhook::{find_endpoint, incoming_trace_context, publish, read_body};
 use crate::startup::AppState;
 use crate::verify::{Sender, verify_from};
 
@@ -26,6 +30,28 @@ const EMPLOYEE_TOPIC_PREFIX: &str = "employee_";
 #[derive(Debug, Deserialize)]
 struct PeopleforceWebhook {
     action: String,
+    #[serde(default)]
+    data: Option<Value>,
+}
+
+impl PeopleforceWebhook {
+    /// `data.id` of an employee topic, a number or a numeric string.
+    fn employee_id(&self) -> Result<String, ApiError> {
+        let id = self.data.as_ref().and_then(|d| d.get("id"));
+        let id = match id {
+            Some(Value::Number(n)) => n.as_u64().map(|n| n.to_string()),
+            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(s.clone())
+            }
+            _ => None,
+        };
+        id.ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "`{}` webhook without an employee id in `data.id`",
+                self.action
+            ))
+        })
+    }
 }
 
 /// Receives one PeopleForce webhook; failures are counted in `events_rejected_total{reason}`.
@@ -71,10 +97,16 @@ async fn handle(
     span.record("event", hook.action.as_str());
 
     if hook.action.starts_with(EMPLOYEE_TOPIC_PREFIX) {
+        let employee = hook.employee_id()?;
+        let envelopes = employee_requests(state, endpoint, &hook.action, &employee)?;
+        let count = envelopes.len();
+        for envelope in envelopes {
+            publish(state, envelope).await?;
+        }
         metrics::counter!(names::EVENTS_RECEIVED, "endpoint" => endpoint.to_string()).increment(1);
-        tracing::info!("employee change acknowledged");
+        tracing::info!(messages = count, "employee change accepted");
         return Ok(HttpResponse::Accepted()
-            .json(json!({ "status": "accepted", "event": hook.action, "messages": 0 })));
+            .json(json!({ "status": "accepted", "event": hook.action, "messages": count })));
     }
     metrics::counter!(
         names::EVENTS_IGNORED,
@@ -84,4 +116,42 @@ async fn handle(
     .increment(1);
     tracing::info!("webhook ignored");
     Ok(HttpResponse::Accepted().json(json!({ "status": "ignored", "event": hook.action })))
+}
+
+/// One request per connection with `endpoint` as a side: reconcile the linked tasks of
+/// `employee`.
+fn employee_requests(
+    state: &AppState,
+    endpoint: &EndpointId,
+    action: &str,
+    employee: &str,
+) -> Result<Vec<Envelope>, ApiError> {
+    let delivery = DeliveryId::generate();
+    let entity_id = format!("{EMPLOYEE_ENTITY_PREFIX}{employee}");
+    let trace_context = jira_sync_telemetry::current_trace_context();
+    let mut envelopes = Vec::new();
+    for (connection, _, _) in state.settings.connections_of(endpoint, None) {
+        let delivery_id = DeliveryId::parse(format!("{delivery}:{connection}"))
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let request = ReconcileRequest {
+            connection: connection.clone(),
+            endpoint: endpoint.clone(),
+            entity_id: entity_id.clone(),
+            issue_key: None,
+            trigger: Trigger::Webhook {
+                event: action.to_owned(),
+            },
+            delivery_id: delivery_id.clone(),
+            event_at: None,
+        };
+        let payload = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.into()))?;
+        let mut envelope = Envelope::new(delivery_id.as_str(), payload)
+            .with_label("endpoint", endpoint.as_str())
+            .with_label("entity", entity_id.as_str())
+            .with_label("connection", connection.as_str())
+            .with_label("event", action);
+        envelope.trace_context = trace_context.clone();
+        envelopes.push(envelope);
+    }
+    Ok(envelopes)
 }

@@ -153,7 +153,7 @@ fn delivery_id(req: &HttpRequest) -> Result<DeliveryId, ApiError> {
 /// Publishes one message and waits for the broker's confirm. The transport bounds that wait by
 /// `amqp.confirm_timeout` itself; the outer bound (one second later, so the transport's own
 /// error normally wins) guarantees a timely 503 even if a connection attempt hangs.
-async fn publish(
+pub(crate) async fn publish(
     state: &AppState,
     mut envelope: jira_sync_transport::Envelope,
 ) -> Result<(), ApiError> {

@@ -79,6 +79,10 @@ webhook = {{ method = "hub_signature", secret = "{PF_SECRET}" }}
         "\n[connections.key]\nleft = { endpoint = \"jira-key\", project = \"TES\" }\n\
          right = { endpoint = \"jira-b\", project = \"KEY\" }\n",
     );
+    text.push_str(
+        "\n[connections.people]\nleft = { endpoint = \"pf-a\" }\n\
+         right = { endpoint = \"jira-b\", project = \"HR\" }\n",
+    );
     Settings::from_toml(&text).expect("valid test settings")
 }
 

@@ -17,10 +17,16 @@ async fn a_signed_employee_event_is_acknowledged_with_202_and_counted() {
     assert_eq!(reply.status, 202, "{reply:?}");
     assert_eq!(reply.json["status"], "accepted");
     assert_eq!(reply.json["event"], "employee_update");
-    assert!(
-        fakes.publisher.take().is_empty(),
-        "an employee event publishes nothing"
-    );
+    assert_eq!(reply.json["messages"], 1);
+    // One request per connection of the endpoint: reconcile the employee's linked tasks.
+    let published = fakes.publisher.take();
+    assert_eq!(published.len(), 1, "{published:?}");
+    let request: jira_sync_domain::ReconcileRequest =
+        serde_json::from_slice(&published[0].payload).expect("a reconcile request");
+    assert_eq!(request.connection.as_str(), "people");
+    assert_eq!(request.endpoint.as_str(), "pf-a");
+    assert_eq!(request.employee_id(), Some("42"));
+    assert_eq!(request.trigger.name(), "employee_update");
     let metrics = app.metrics().await;
     assert!(
         metrics
@@ -73,5 +79,26 @@ async fn a_jira_endpoint_is_unknown_on_the_peopleforce_route() {
         .send()
         .await;
     assert_eq!(reply.status, 404, "{reply:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_employee_event_without_an_employee_id_is_rejected_with_400_and_its_reason() {
+    let (app, fakes) = spawn_fake_app().await;
+    for body in [
+        r#"{"action":"employee_update","data":{"email":"alice@example.com"}}"#,
+        r#"{"action":"employee_update"}"#,
+        r#"{"action":"employee_update","data":{"id":"not-a-number"}}"#,
+    ] {
+        let reply = app
+            .post_peopleforce("pf-a", body)
+            .peopleforce_signed_with(PF_SECRET)
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{body}: {reply:?}");
+        let reason = reply.json.to_string();
+        assert!(reason.contains("data.id"), "{body}: {reason}");
+    }
+    assert!(fakes.publisher.take().is_empty());
     app.stop().await;
 }

@@ -84,6 +84,9 @@ pub enum Outcome {
     /// pair stopped syncing for good); on PeopleForce connections also `create_from` (twins
     /// are not created from this side) and `twin_pending` (our twin of a task, not linked yet).
     Skipped { reason: &'static str },
+    /// A PeopleForce employee changed (their e-mail, and so their Jira user, may have): the
+    /// `reconciled` linked tasks assigned to them were reconciled; `wrote` when any write.
+    Refreshed { reconciled: usize, wrote: bool },
 }
 
 impl Outcome {
@@ -94,6 +97,7 @@ impl Outcome {
             Outcome::Synced {
                 to_left, to_right, ..
             } => !to_left.is_empty() || !to_right.is_empty(),
+            Outcome::Refreshed { wrote, .. } => *wrote,
             Outcome::Deleted { .. } | Outcome::Unlinked { .. } | Outcome::Skipped { .. } => false,
         }
     }

@@ -62,6 +62,13 @@ impl PfEnv {
             "person1@example.com",
             "t",
         ));
+        // Employee 1's Jira identity after an e-mail change.
+        alpha.users.push(SimUser::new(
+            "alpha-p1-new",
+            "Person1 Example (new)",
+            "person1.new@example.com",
+            "t",
+        ));
         let jira_sim = Simulator::start(SimConfig {
             sites: vec![alpha],
             ..SimConfig::default()

@@ -6,12 +6,14 @@
 //! - `map`: canonical snapshots of tasks and issues, and people across the two systems.
 //! - `twin`: creating the twin of an unlinked task or issue (intent, marker search, create).
 //! - `linked`: merging a linked pair and writing what each side can take.
+//! - `employees`: an employee changed: their linked tasks follow them to their new Jira user.
 //!
 //! PeopleForce can complete and reopen a task, and nothing else: a change to a task's text,
 //! due date or assignee made on the Jira side is reported (`not_applicable` audit entry and a
 //! warning) and the pair's base records what Jira shows, so it is reported once and the
 //! delivery is acknowledged rather than retried.
 
+mod employees;
 mod linked;
 mod map;
 mod twin;
@@ -66,6 +68,9 @@ impl Reconciler {
             client,
             side: pf_side,
         };
+        if let Some(employee) = request.employee_id() {
+            return self.refresh_employee(&ctx, &pf, employee).await;
+        }
         let link = (self.store)
             .find_link(ctx.id(), ctx.side, &request.entity_id)
             .await?;
