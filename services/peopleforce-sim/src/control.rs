@@ -29,7 +29,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/tasks/{id}")
                     .route(get().to(task))
-                    .route(patch().to(edit_task)),
+                    .route(patch().to(edit_task))
+                    .route(delete().to(delete_task)),
             )
             .route("/employees/bulk", post().to(seed_employees))
             .route("/employees/{id}", patch().to(edit_employee))
@@ -97,6 +98,11 @@ async fn seed_tasks(sim: Data, bytes: web::Bytes) -> Answer {
 async fn edit_task(sim: Data, path: web::Path<String>, bytes: web::Bytes) -> Answer {
     let edit: TaskEdit = body(&bytes)?;
     let task = sim.lock().edit_task(task_id(&path)?, &edit)?;
+    Ok(HttpResponse::Ok().json(task))
+}
+
+async fn delete_task(sim: Data, path: web::Path<String>) -> Answer {
+    let task = sim.lock().delete_task(task_id(&path)?)?;
     Ok(HttpResponse::Ok().json(task))
 }
 

@@ -67,6 +67,12 @@ impl SimHandle {
         self.sim.lock().edit_task(id, edit)
     }
 
+    /// Deletes a task as a person would in the web UI (`DELETE /_sim/tasks/{id}`; the public
+    /// API has no delete).
+    pub fn delete_task(&self, id: u64) -> Result<Task, SimError> {
+        self.sim.lock().delete_task(id)
+    }
+
     /// One task.
     pub fn task(&self, id: u64) -> Option<Task> {
         self.sim.lock().tasks.get(&id).cloned()

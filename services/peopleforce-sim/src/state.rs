@@ -203,6 +203,12 @@ impl State {
         })
     }
 
+    pub fn delete_task(&mut self, id: u64) -> Result<Task, SimError> {
+        self.tasks
+            .remove(&id)
+            .ok_or_else(|| SimError::not_found("Task"))
+    }
+
     pub fn edit_employee(&mut self, id: u64, edit: &EmployeeEdit) -> Result<Employee, SimError> {
         let employee =
             (self.employees.get_mut(&id)).ok_or_else(|| SimError::not_found("Employee"))?;

@@ -182,7 +182,10 @@ async fn an_employee_whose_email_changed_takes_their_linked_issues_to_their_new_
     let env = PfEnv::start("", CreateFrom::Both).await?;
     let (task, issue_id) = env.pair(1).await?;
     let (other_task, other_issue) = env.pair(2).await?;
-    assert_eq!(field(&env.issue(&issue_id), "assignee")["accountId"], "alpha-p1");
+    assert_eq!(
+        field(&env.issue(&issue_id), "assignee")["accountId"],
+        "alpha-p1"
+    );
     let other_before = field(&env.issue(&other_issue), "assignee").clone();
 
     env.pf.edit_employee(
@@ -211,7 +214,9 @@ async fn an_employee_whose_email_changed_takes_their_linked_issues_to_their_new_
     // Settled: the old account is not taken for a change made in Jira, nothing more is written.
     assert!(wrote_nothing(&env.reconcile(PF, &task.to_string()).await?));
     assert!(wrote_nothing(&env.reconcile(JIRA, &issue_id).await?));
-    assert!(wrote_nothing(&env.reconcile(PF, &other_task.to_string()).await?));
+    assert!(wrote_nothing(
+        &env.reconcile(PF, &other_task.to_string()).await?
+    ));
     assert_eq!(env.audit_count("not_applicable").await, 0);
     assert_eq!(
         env.reconcile(PF, "employee:1").await?,
@@ -221,6 +226,149 @@ async fn an_employee_whose_email_changed_takes_their_linked_issues_to_their_new_
         },
         "a repeated webhook writes nothing"
     );
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deleted_task_is_followed_on_its_issue_under_each_delete_policy() -> TestResult {
+    for policy in ["delete_twin", "comment", "unlink"] {
+        let env =
+            PfEnv::start_with("", CreateFrom::Both, &format!("on_delete = \"{policy}\"")).await?;
+        let (task, issue_id) = env.pair(1).await?;
+        env.pf.delete_task(task)?;
+
+        let outcome = env.reconcile(PF, &task.to_string()).await?;
+        assert!(
+            matches!(outcome, Outcome::Deleted { side, link_id: Some(_) } if side == PF),
+            "{policy}: {outcome:?}"
+        );
+        let survivor = env.site().issue(&issue_id);
+        match policy {
+            "delete_twin" => assert!(survivor.is_none(), "the issue was deleted"),
+            "comment" => {
+                let comments = env.jira.comments(&issue_id).await?;
+                let texts: Vec<String> = (comments.iter())
+                    .map(|c| jira_sync_domain::richtext::text::from_adf(&c.body))
+                    .collect();
+                assert!(
+                    texts.iter().any(|t| t.contains("was deleted")),
+                    "a notice on the issue: {texts:?}"
+                );
+            }
+            _ => assert!(survivor.is_some(), "the issue is left alone"),
+        }
+        if survivor.is_some() {
+            // Detached: the surviving issue is not given a new task.
+            let tasks = env.pf.tasks().len();
+            assert_eq!(
+                env.reconcile(JIRA, &issue_id).await?,
+                Outcome::Skipped { reason: "detached" },
+                "{policy}"
+            );
+            assert_eq!(env.pf.tasks().len(), tasks, "{policy}");
+        }
+        env.stop().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deleted_issue_detaches_its_task_which_gets_no_new_issue() -> TestResult {
+    let env = PfEnv::start_with("", CreateFrom::Both, "on_delete = \"delete_twin\"").await?;
+    let (task, issue_id) = env.pair(1).await?;
+    env.jira.delete_issue(&issue_id).await?;
+
+    let outcome = env.reconcile(JIRA, &issue_id).await?;
+    assert!(
+        matches!(outcome, Outcome::Deleted { side, link_id: Some(_) } if side == JIRA),
+        "{outcome:?}"
+    );
+    assert!(
+        env.pf.task(task).is_some(),
+        "PeopleForce cannot delete a task: it stays"
+    );
+    assert_eq!(
+        env.reconcile(PF, &task.to_string()).await?,
+        Outcome::Skipped { reason: "detached" }
+    );
+    assert!(env.site().issues(Some("ACME")).is_empty(), "no new issue");
+    env.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_issue_that_leaves_the_scope_pauses_or_unlinks_its_pair() -> TestResult {
+    for policy in ["stop", "unlink"] {
+        let env = PfEnv::start_with(
+            r#"scope = { jql = "status != Done" }"#,
+            CreateFrom::Both,
+            &format!("on_leave_scope = \"{policy}\""),
+        )
+        .await?;
+        let (task, issue_id) = env.pair(1).await?;
+        env.transition(&issue_id, &["In Progress", "Done"]).await?;
+
+        let outcome = env.reconcile(JIRA, &issue_id).await?;
+        match policy {
+            "stop" => assert_eq!(
+                outcome,
+                Outcome::Skipped {
+                    reason: "out_of_scope"
+                }
+            ),
+            _ => assert!(matches!(outcome, Outcome::Unlinked { .. }), "{outcome:?}"),
+        }
+        let pf_task = env.pf.task(task).ok_or("task missing")?;
+        assert!(!pf_task.completed, "{policy}: nothing synced out of scope");
+        env.stop().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_conflict_under_hold_is_stored_and_resolved_through_the_store_like_jira_ones()
+-> TestResult {
+    let env = PfEnv::start_with(
+        "",
+        CreateFrom::Both,
+        r#"fields = { summary = { conflict = "hold" }, status = {} }"#,
+    )
+    .await?;
+    let (task, issue_id) = env.pair(1).await?;
+    env.pf.edit_task(
+        task,
+        &jira_sync_peopleforce_sim::TaskEdit {
+            title: Some("Title from HR".into()),
+            ..Default::default()
+        },
+    )?;
+    let mut fields = serde_json::Map::new();
+    fields.insert("summary".into(), json!("Summary from Jira"));
+    env.jira.edit_issue(&issue_id, &fields).await?;
+
+    let outcome = env.reconcile(PF, &task.to_string()).await?;
+    let Outcome::Synced { link_id, held, .. } = outcome else {
+        return Err(format!("not merged: {outcome:?}").into());
+    };
+    assert_eq!(held, vec!["summary".to_owned()]);
+    assert_eq!(field(&env.issue(&issue_id), "summary"), "Summary from Jira");
+    let conflicts = env.db.store.conflicts_of(link_id).await?;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(
+        (conflicts[0].left.clone(), conflicts[0].right.clone()),
+        (json!("Title from HR"), json!("Summary from Jira"))
+    );
+
+    // A person picks PeopleForce's title: Jira takes it, and the conflict is resolved.
+    env.db
+        .store
+        .resolve_conflict(conflicts[0].id, "left")
+        .await?;
+    env.reconcile(PF, &task.to_string()).await?;
+    assert_eq!(field(&env.issue(&issue_id), "summary"), "Title from HR");
+    let after = env.db.store.conflicts_of(link_id).await?;
+    assert_eq!(after[0].status, jira_sync_store::ConflictStatus::Resolved);
     env.stop().await;
     Ok(())
 }

@@ -49,6 +49,15 @@ impl PfEnv {
         jira_extra: &str,
         create_from: CreateFrom,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_with(jira_extra, create_from, "").await
+    }
+
+    /// [`PfEnv::start`] with extra lines in the connection's table (`on_delete = ...`).
+    pub async fn start_with(
+        jira_extra: &str,
+        create_from: CreateFrom,
+        connection_extra: &str,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let create_from = match create_from {
             CreateFrom::Peopleforce => "peopleforce",
             CreateFrom::Jira => "jira",
@@ -103,6 +112,7 @@ api_key = "{}"
 left = {{ endpoint = "pf" }}
 right = {{ endpoint = "jira-a", project = "ACME"{extra} }}
 create_from = "{create_from}"
+{connection_extra}
 "#,
             site.base_url(),
             bot.email,

@@ -1,12 +1,13 @@
 //! A linked task and issue: read both, merge three ways against the base, write what each side
 //! can take, report what PeopleForce cannot, save the new base.
 
+use jira_sync_domain::Side;
 use jira_sync_domain::document::Snapshot;
 use jira_sync_domain::merge::{SideState, merge};
 use jira_sync_domain::observed::{carry_observed, effective, record_observed};
-use jira_sync_domain::{FieldOutcome, Side};
+use jira_sync_settings::OnDelete;
 use jira_sync_store::Link;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::warn;
 
 use super::super::{Ctx, Outcome, Reconciler};
@@ -27,17 +28,20 @@ impl Reconciler {
         let issue = self.read_pf_issue(ctx, pf, link.id_on(jira)).await?;
         let (task, issue) = match (task, issue) {
             (Some(task), Some(issue)) => (task, issue),
-            (task, _) => {
-                let side = if task.is_none() { pf.side } else { jira };
-                self.store.delete_link(link.id).await?;
-                let why = json!({ "gone": side.to_string() });
-                (self.audit_value(ctx, Some(link.id), "unlink", side.other(), &[], why)).await?;
-                return Ok(Outcome::Deleted {
-                    side,
-                    link_id: Some(link.id),
-                });
+            // The task is gone: `on_delete` applies to the issue as between Jira sites.
+            (None, issue) => return self.linked_issue_gone(ctx, link, pf.side, issue).await,
+            // The issue is gone: PeopleForce can neither delete a task nor take a comment, so
+            // whatever the policy the pair is detached (and the audit entry says which).
+            (Some(_), None) => {
+                if ctx.connection.sync.on_delete != OnDelete::Unlink {
+                    warn!(link = %link.id, policy = ?ctx.connection.sync.on_delete, "a linked issue is gone; PeopleForce cannot delete or comment on its task, so the pair is only detached");
+                }
+                return self.linked_issue_gone(ctx, link, jira, None).await;
             }
         };
+        if !self.in_scope(ctx, jira, &issue) {
+            return self.left_scope(ctx, link, jira).await;
+        }
         let directory = self.directory(ctx, pf);
         let raw_pf = map::task_snapshot(&task);
         let raw_jira = directory.issue_snapshot(&issue).await?;
@@ -56,7 +60,12 @@ impl Reconciler {
             Side::Left => (pf_state, jira_state),
             Side::Right => (jira_state, pf_state),
         };
-        let plan = merge(&ctx.rules, left, right, base, ctx.side);
+        let (left_seen, right_seen) = (left.values, right.values);
+        let mut plan = merge(&ctx.rules, left, right, base, ctx.side);
+        // Held conflicts as between Jira sites: stored for a person, resolved through the admin
+        // API, the rest of the pair syncing meanwhile.
+        let resolved = (self.apply_resolutions(&link, &mut plan, left_seen, right_seen)).await?;
+        let held = self.settle_conflicts(ctx, &link, &plan, &ctx.rules).await?;
         let mut new_base = plan.new_base.clone();
         let to_jira = plan.writes_to(jira).clone();
         let to_pf = plan.writes_to(pf.side).clone();
@@ -132,15 +141,12 @@ impl Reconciler {
         (self.store)
             .save_base(link.id, &new_base, left_key, right_key)
             .await?;
+        self.audit_resolutions(ctx, &resolved).await?;
         let written = |s: &Snapshot| s.keys().cloned().collect::<Vec<_>>();
         let (to_left, to_right) = match pf.side {
             Side::Left => (written(&applied_pf), written(&to_jira)),
             Side::Right => (written(&to_jira), written(&applied_pf)),
         };
-        let held = (plan.outcomes.iter())
-            .filter(|(_, o)| matches!(o, FieldOutcome::ConflictHeld { .. }))
-            .map(|(k, _)| k.clone())
-            .collect();
         Ok(Outcome::Synced {
             link_id: link.id,
             to_left,

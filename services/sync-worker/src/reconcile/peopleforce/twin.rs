@@ -45,6 +45,10 @@ impl Reconciler {
         held: &str,
     ) -> Result<Step, ReconcileError> {
         let id = ctx.request.entity_id.as_str();
+        if let Some(detached) = self.store.find_detached(ctx.id(), ctx.side, id).await? {
+            info!(link = %detached.id, reason = %detached.reason, "the pair of this entity stopped syncing; nothing to do");
+            return Ok(Step::Done(Outcome::Skipped { reason: "detached" }));
+        }
         if ctx.side == pf.side {
             let Some(task) = self.read_task(ctx, pf, id).await? else {
                 return Ok(Step::Done(Outcome::Deleted {
