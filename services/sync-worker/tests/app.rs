@@ -197,11 +197,17 @@ async fn a_request_on_the_work_queue_creates_the_twin_and_its_echo_changes_nothi
 
     // The twin's webhook comes back as a request: it settles without writing to either side.
     let twin_id = twins[0]["id"].as_str().unwrap_or_default().to_owned();
-    let link = env
-        .db
-        .store
-        .find_link(&support::connection(), Right, &twin_id)
-        .await?;
+    // The twin shows in the simulator before its link is stored (the worker reads it back,
+    // then links): wait for the link.
+    let mut link = None;
+    while link.is_none() && tokio::time::Instant::now() < deadline {
+        link = (env.db.store)
+            .find_link(&support::connection(), Right, &twin_id)
+            .await?;
+        if link.is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     assert!(link.is_some(), "the twin is not linked");
     let reads = |side| env.site(side).stats().reads;
     let writes = |side| env.site(side).stats().writes;

@@ -85,7 +85,16 @@ impl Reconciler {
             .await?;
         let keys_changed = link.left_key.as_deref() != Some(left.key.as_str())
             || link.right_key.as_deref() != Some(right.key.as_str());
-        if new_base != link.base || keys_changed || link.last_error.is_some() {
+        // The poller enqueues an issue updated after its link's last sync: a side that changed
+        // without changing the base (a comment, our comment copy, an unsynced field) must still
+        // record this sync, or the pair is enqueued again on every poll while it stays in the
+        // poller's window.
+        let changed_since_sync = [left.updated(), right.updated()]
+            .into_iter()
+            .flatten()
+            .any(|updated| link.last_synced_at.is_none_or(|synced| synced < updated));
+        if new_base != link.base || keys_changed || link.last_error.is_some() || changed_since_sync
+        {
             (self.store)
                 .save_base(link.id, &new_base, Some(&left.key), Some(&right.key))
                 .await?;

@@ -11,8 +11,36 @@
 //! The key can change while waiting (a link appears), so the caller re-checks after locking
 //! and relocks when the key it needs is no longer the one it holds.
 
+use std::future::Future;
+
 use jira_sync_domain::{ConnectionId, Side};
 use jira_sync_store::Link;
+use tracing::{debug, warn};
+
+use super::Reconciler;
+use crate::error::{ReconcileError, chain};
+
+impl Reconciler {
+    /// Runs `work` holding the store lock `key` (waiting up to the lock wait; busy after that
+    /// is [`ReconcileError::LockBusy`], a transient failure), and releases it whatever `work`
+    /// returned. Callers pass reconcile passes boxed: their futures are large, and a chain of
+    /// them moved by value overflows a thread's stack in debug builds.
+    pub(super) async fn under_lock<T>(
+        &self,
+        key: &str,
+        work: impl Future<Output = Result<T, ReconcileError>>,
+    ) -> Result<T, ReconcileError> {
+        let Some(guard) = self.store.lock(key, self.lock_wait).await? else {
+            return Err(ReconcileError::LockBusy(key.to_owned()));
+        };
+        debug!(lock = %key, "lock taken");
+        let result = work.await;
+        if let Err(e) = guard.release().await {
+            warn!(lock = %key, error = %chain(&e), "lock release failed");
+        }
+        result
+    }
+}
 
 /// The lock key of an entity on `side` with id `entity_id`, given its link (if any).
 pub fn lock_key(

@@ -36,10 +36,9 @@ use jira_sync_domain::{ConnectionId, EndpointId, ReconcileRequest, Side};
 use jira_sync_settings::{ConnectionSettings, ConnectionSide, Settings};
 use jira_sync_store::{NewAuditEntry, Store, StoreError};
 use serde_json::Value;
-use tracing::{debug, warn};
 use uuid::Uuid;
 
-use crate::error::{ReconcileError, chain};
+use crate::error::ReconcileError;
 use crate::jira::{Issue, JiraClient, JiraClients};
 use crate::peopleforce::PeopleforceClients;
 use catalog::{Catalogs, FieldCatalog};
@@ -208,15 +207,8 @@ impl Reconciler {
             .await?;
         let mut key = lock_key(ctx.id(), ctx.side, &request.entity_id, link.as_ref());
         for _ in 0..MAX_RELOCKS {
-            let Some(guard) = self.store.lock(&key, self.lock_wait).await? else {
-                return Err(ReconcileError::LockBusy(key));
-            };
-            debug!(lock = %key, "lock taken");
-            let step = self.reconcile_locked(&ctx, &key).await;
-            if let Err(e) = guard.release().await {
-                warn!(lock = %key, error = %chain(&e), "lock release failed");
-            }
-            match step? {
+            let step = self.under_lock(&key, Box::pin(self.reconcile_locked(&ctx, &key)));
+            match step.await? {
                 Step::Done(outcome) => return Ok(outcome),
                 Step::Relock(next) => key = next,
             }

@@ -83,14 +83,8 @@ impl Reconciler {
         employee: &str,
     ) -> Result<bool, ReconcileError> {
         let key = lock_key(ctx.id(), pf.side, link.id_on(pf.side), Some(link));
-        let Some(guard) = self.store.lock(&key, self.lock_wait).await? else {
-            return Err(ReconcileError::LockBusy(key));
-        };
-        let result = self.remap(ctx, pf, link, employee).await;
-        if let Err(e) = guard.release().await {
-            warn!(lock = %key, error = %chain(&e), "lock release failed");
-        }
-        result
+        self.under_lock(&key, Box::pin(self.remap(ctx, pf, link, employee)))
+            .await
     }
 
     async fn remap(

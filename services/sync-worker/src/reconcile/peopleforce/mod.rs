@@ -20,11 +20,10 @@ mod twin;
 
 use jira_sync_domain::{ReconcileRequest, Side};
 use jira_sync_settings::EndpointKind;
-use tracing::{debug, warn};
 
 use super::lock::lock_key;
 use super::{Ctx, MAX_RELOCKS, Outcome, Reconciler, Step};
-use crate::error::{ReconcileError, chain};
+use crate::error::ReconcileError;
 use crate::jira::Issue;
 use crate::peopleforce::{PeopleForceClient, Task};
 use map::{Directory, JIRA_FIELDS};
@@ -76,15 +75,8 @@ impl Reconciler {
             .await?;
         let mut key = lock_key(ctx.id(), ctx.side, &request.entity_id, link.as_ref());
         for _ in 0..MAX_RELOCKS {
-            let Some(guard) = self.store.lock(&key, self.lock_wait).await? else {
-                return Err(ReconcileError::LockBusy(key));
-            };
-            debug!(lock = %key, "lock taken");
-            let step = self.pf_locked(&ctx, &pf, &key).await;
-            if let Err(e) = guard.release().await {
-                warn!(lock = %key, error = %chain(&e), "lock release failed");
-            }
-            match step? {
+            let step = self.under_lock(&key, Box::pin(self.pf_locked(&ctx, &pf, &key)));
+            match step.await? {
                 Step::Done(outcome) => return Ok(outcome),
                 Step::Relock(next) => key = next,
             }

@@ -20,14 +20,14 @@ use jira_sync_domain::document::Snapshot;
 use jira_sync_domain::observed::record_observed;
 use jira_sync_store::{CreateIntent, NewLink};
 use serde_json::{Value, json};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::super::jira_map::{ORIGIN_PROPERTY, OriginMarker};
 use super::super::lock::lock_key;
 use super::super::{Ctx, Outcome, Reconciler, Step};
 use super::Pf;
 use super::map::{self, ASSIGNEE, COMPLETED, DESCRIPTION, DUE_DATE, SUMMARY};
-use crate::error::{ReconcileError, chain};
+use crate::error::ReconcileError;
 use crate::jira::{CreateIssue, EntityProperty, Issue};
 use crate::peopleforce::{NewTask, Task};
 
@@ -110,27 +110,22 @@ impl Reconciler {
         create: impl Future<Output = Result<Outcome, ReconcileError>>,
     ) -> Result<Step, ReconcileError> {
         let key = format!("{}/peopleforce-create", ctx.id());
-        let Some(guard) = self.store.lock(&key, self.lock_wait).await? else {
-            return Err(ReconcileError::LockBusy(key));
+        let work = async {
+            let link = (self.store)
+                .find_link(ctx.id(), ctx.side, &ctx.request.entity_id)
+                .await?;
+            // A link that appeared meanwhile is merged under its own key (perhaps this one).
+            match link {
+                Some(link) => Ok(Step::Relock(lock_key(
+                    ctx.id(),
+                    ctx.side,
+                    &ctx.request.entity_id,
+                    Some(&link),
+                ))),
+                None => create.await.map(Step::Done),
+            }
         };
-        let link = (self.store)
-            .find_link(ctx.id(), ctx.side, &ctx.request.entity_id)
-            .await;
-        // A link that appeared meanwhile is merged under its own key (perhaps this one).
-        let step = match link {
-            Ok(Some(link)) => Ok(Step::Relock(lock_key(
-                ctx.id(),
-                ctx.side,
-                &ctx.request.entity_id,
-                Some(&link),
-            ))),
-            Ok(None) => create.await.map(Step::Done),
-            Err(e) => Err(e.into()),
-        };
-        if let Err(e) = guard.release().await {
-            warn!(lock = %key, error = %chain(&e), "lock release failed");
-        }
-        step
+        self.under_lock(&key, Box::pin(work)).await
     }
 
     /// Creates (or finds) the Jira twin of `task` and links them.
