@@ -70,7 +70,7 @@ pub fn plan(settings: &Settings) -> Vec<Schedule> {
         let mut jira_sides = 0;
         for side in [Side::Left, Side::Right] {
             match kind(side) {
-                Some(EndpointKind::JiraCloud) => {
+                Some(EndpointKind::JiraCloud | EndpointKind::JiraDataCenter) => {
                     jira_sides += 1;
                     schedules.push(Schedule {
                         id: format!("jira-incremental/{id}/{side}"),

@@ -184,7 +184,7 @@ fn clients(settings: &Settings) -> Result<Clients, StartupError> {
     let mut peopleforce = BTreeMap::new();
     for (id, endpoint) in &settings.endpoints {
         match endpoint.kind {
-            EndpointKind::JiraCloud => {
+            EndpointKind::JiraCloud | EndpointKind::JiraDataCenter => {
                 let config = JiraClientConfig::from_endpoint(id, endpoint, &settings.jira);
                 let client = JiraClient::new(config).map_err(|source| StartupError::Jira {
                     endpoint: id.clone(),

@@ -1,6 +1,6 @@
 //! The two time formats the poller writes: cursors (fixed-width RFC 3339 UTC with
 //! milliseconds, so that they sort chronologically as text, as `Store::advance_cursor`
-//! requires) and JQL date literals (`yyyy-MM-dd HH:mm`, minute grain).
+//! requires) and JQL relative dates (`-90m`, minute grain).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -16,10 +16,12 @@ pub fn parse_cursor(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// A JQL date literal, floored to the minute (JQL has no seconds): reading a little more is
-/// harmless, reading less would lose changes.
-pub fn jql_minute(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
+/// A JQL relative date reaching back from `now` to `at` or a little before, in whole minutes
+/// rounded up (JQL has no seconds): reading a little more is harmless, reading less would lose
+/// changes. `at` in the future is `-0m`.
+pub fn jql_minutes_ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - at).num_seconds().max(0);
+    format!("-{}m", (seconds + 59) / 60)
 }
 
 /// A JQL string literal, quoted and escaped.
@@ -45,9 +47,18 @@ mod tests {
     }
 
     #[test]
-    fn jql_dates_are_floored_to_the_minute_and_strings_escaped() {
+    fn jql_dates_reach_back_whole_minutes_rounded_up_and_strings_escaped() {
         let at = DateTime::from_timestamp_millis(1_795_499_193_120).unwrap_or_default();
-        assert_eq!(jql_minute(at), "2026-11-24 05:46");
+        let later = |secs| at + chrono::Duration::seconds(secs);
+        assert_eq!(jql_minutes_ago(at, later(0)), "-0m");
+        assert_eq!(jql_minutes_ago(at, later(1)), "-1m");
+        assert_eq!(jql_minutes_ago(at, later(60)), "-1m");
+        assert_eq!(jql_minutes_ago(at, later(61)), "-2m");
+        assert_eq!(
+            jql_minutes_ago(at, later(-30)),
+            "-0m",
+            "a cursor ahead of now"
+        );
         assert_eq!(jql_string("ACME"), "\"ACME\"");
         assert_eq!(jql_string(r#"a"b\c"#), r#""a\"b\\c""#);
     }

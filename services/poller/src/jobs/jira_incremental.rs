@@ -7,10 +7,15 @@
 //! requests are confirmed, the cursor moves to the newest `updated` of the page, so a run cut
 //! short (crash, lost leadership, error) resumes from there.
 //!
-//! The cursor only ever holds Jira's own timestamps, so the poller's clock never decides what
-//! is read. Without a cursor the search starts at now minus the overlap (and that start is
-//! stored when nothing newer was seen): history is the full pass's job. JQL date literals are read in the time zone of the Jira account's profile: the
-//! account the poller uses should be set to UTC (or the overlap must cover its offset).
+//! The cursor only ever holds Jira's own timestamps. Without a cursor the search starts at now
+//! minus the overlap (and that start is stored when nothing newer was seen): history is the full
+//! pass's job.
+//!
+//! The window is a relative date (`updated >= "-90m"`): Jira reads absolute date literals in the
+//! time zone of the account's profile, so a UTC literal would miss hours of changes for an
+//! account west of Greenwich; a relative date counts back from Jira's own now, in any zone. Its
+//! minutes round up, and the overlap (minutes, where the literal was floored to the minute
+//! anyway) covers clock skew between the poller and Jira.
 
 use chrono::{DateTime, Utc};
 use jira_sync_domain::{ConnectionId, Side};
@@ -20,7 +25,7 @@ use jira_sync_store::Link;
 use super::Run;
 use crate::enqueue::request;
 use crate::error::RunError;
-use crate::timefmt::{cursor_text, jql_minute, jql_string, parse_cursor};
+use crate::timefmt::{cursor_text, jql_minutes_ago, jql_string, parse_cursor};
 
 /// Link look-ups in flight at once.
 const LOOKUPS: usize = 8;
@@ -30,12 +35,13 @@ pub fn cursor_name(connection: &ConnectionId, side: Side) -> String {
     format!("poller/jira-incremental/{connection}/{side}/updated")
 }
 
-/// The JQL of an incremental search from `since`.
-pub fn incremental_jql(project: &str, since: DateTime<Utc>) -> String {
+/// The JQL of an incremental search from `since`, made at `now`: its window starts at or
+/// before `since` (whole minutes back from now, rounded up).
+pub fn incremental_jql(project: &str, since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!(
         "project = {} AND updated >= \"{}\" ORDER BY updated ASC",
         jql_string(project),
-        jql_minute(since)
+        jql_minutes_ago(since, now)
     )
 }
 
@@ -57,7 +63,7 @@ pub(super) async fn run(
     }
     let overlap = chrono::Duration::from_std(poller.jira_overlap).unwrap_or_default();
     let since = cursor.unwrap_or_else(Utc::now) - overlap;
-    let jql = incremental_jql(&connection.side(side).project, since);
+    let jql = incremental_jql(&connection.side(side).project, since, Utc::now());
     let mut token = None;
     loop {
         run.checkpoint().await?;

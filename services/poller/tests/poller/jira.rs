@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use jira_sync_domain::document::Snapshot;
 use jira_sync_domain::{ConnectionId, EndpointId, Side, Trigger};
 use jira_sync_jira_sim::{BulkSeed, FaultKind, FaultSpec};
-use jira_sync_poller::{RunOutcome, incremental_jql, jira_cursor_name};
+use jira_sync_poller::{RunOutcome, jira_cursor_name};
 use jira_sync_store::{NewLink, Store};
 use serde_json::{Map, json};
 
@@ -31,10 +31,24 @@ fn cursor_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn floor_minute(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(at)
+/// Where the window of an incremental query (`updated >= "-<N>m"`) made between `from` and
+/// `to` starts: (earliest, latest). Jira counts the minutes back from its own now.
+fn window(query: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let minutes: i64 = query
+        .split("updated >= \"-")
+        .nth(1)
+        .and_then(|rest| rest.split_once("m\""))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an incremental query: {query}"));
+    let back = chrono::Duration::minutes(minutes);
+    (from - back, to - back)
+}
+
+/// How many of `count` issues updated at `start + n * step` are at or after `at`.
+fn updated_since(count: usize, start: DateTime<Utc>, step_secs: i64, at: DateTime<Utc>) -> usize {
+    (0..count)
+        .filter(|n| start + chrono::Duration::seconds(*n as i64 * step_secs) >= at)
+        .count()
 }
 
 /// Seeds `count` ACME issues, the n-th updated at `start + n * step_secs`; returns their ids
@@ -114,11 +128,13 @@ async fn one_increment_enqueues_exactly_the_issues_changed_since_their_last_sync
 
     let probe = Arc::new(Probe::default());
     let settings = env.settings("jira_page_size = 100\njira_overlap = \"2m\"", CONNECTIONS);
+    let spawned_at = Utc::now();
     let app = env.spawn(settings, probe.clone(), |s| s == INCREMENT).await;
     let outcome = eventually(Duration::from_secs(60), "the increment", || async {
         probe.outcomes_of(INCREMENT).into_iter().next()
     })
     .await;
+    let finished_at = Utc::now();
     app.stop().await;
 
     let RunOutcome::Completed(report) = outcome else {
@@ -138,13 +154,28 @@ async fn one_increment_enqueues_exactly_the_issues_changed_since_their_last_sync
         "all 25 are in RabbitMQ's work queue"
     );
 
-    // Paging: the issues of the overlap window plus the 25, in pages of 100.
-    let since = floor_minute(cursor - chrono::Duration::minutes(2));
-    let in_window = (0..ids.len())
-        .filter(|n| start + chrono::Duration::seconds(*n as i64) >= since)
-        .count();
-    let matches = in_window + 25;
-    assert_eq!(report.scanned, matches as u64);
+    // Paging: the issues of the overlap window plus the 25, in pages of 100. The window starts
+    // whole minutes back from the search's now, at or before the cursor minus the overlap.
+    let pages = probe.pages_of(INCREMENT);
+    let (earliest, latest) = window(&pages[0].query, spawned_at, finished_at);
+    let since = cursor - chrono::Duration::minutes(2);
+    assert!(
+        latest <= since,
+        "the window reaches back to the cursor minus the overlap"
+    );
+    assert!(
+        earliest >= since - chrono::Duration::seconds(60) - (finished_at - spawned_at),
+        "and not more than a minute further"
+    );
+    let matches = report.scanned as usize;
+    let bounds = (
+        updated_since(ids.len(), start, 1, latest) + 25,
+        updated_since(ids.len(), start, 1, earliest) + 25,
+    );
+    assert!(
+        (bounds.0..=bounds.1).contains(&matches),
+        "scanned {matches}: the window's issues plus the 25, {bounds:?}"
+    );
     let stats = env.alpha().stats();
     assert_eq!(
         stats.requests.get(SEARCH).copied(),
@@ -227,6 +258,7 @@ async fn a_run_cut_short_on_page_three_resumes_from_the_cursor_of_page_two() -> 
     env.alpha().clear_faults();
     env.alpha().reset_stats();
     let second = Arc::new(Probe::default());
+    let spawned_at = Utc::now();
     let app = env
         .spawn(settings(), second.clone(), |s| s == INCREMENT)
         .await;
@@ -234,25 +266,34 @@ async fn a_run_cut_short_on_page_three_resumes_from_the_cursor_of_page_two() -> 
         second.outcomes_of(INCREMENT).into_iter().next()
     })
     .await;
+    let finished_at = Utc::now();
     app.stop().await;
     assert!(matches!(outcome, RunOutcome::Completed(_)), "{outcome:?}");
     let pages = second.pages_of(INCREMENT);
     let resumed_from = page_two_end - chrono::Duration::minutes(2);
-    assert_eq!(pages[0].query, incremental_jql("ACME", resumed_from));
-    assert_ne!(
-        pages[0].query,
-        incremental_jql("ACME", initial - chrono::Duration::minutes(2))
-    );
-    let remaining = (0..ids.len())
-        .filter(|n| start + chrono::Duration::seconds(*n as i64 * 10) >= floor_minute(resumed_from))
-        .count();
+    let (earliest, latest) = window(&pages[0].query, spawned_at, finished_at);
     assert!(
-        (800..820).contains(&remaining),
-        "the resumed run re-reads only the overlap: {remaining}"
+        latest <= resumed_from,
+        "the resumed window covers the overlap"
     );
-    assert_eq!(
-        env.alpha().stats().requests.get(SEARCH).copied(),
-        Some(pages_for(remaining, 100))
+    assert!(
+        earliest >= resumed_from - chrono::Duration::seconds(60) - (finished_at - spawned_at),
+        "it starts at the stored cursor, not at the first run's {initial}"
+    );
+    let remaining = (
+        updated_since(ids.len(), start, 10, latest),
+        updated_since(ids.len(), start, 10, earliest),
+    );
+    assert!(
+        800 <= remaining.0 && remaining.1 < 830,
+        "the resumed run re-reads only the overlap: {remaining:?}"
+    );
+    let searches = env.alpha().stats().requests.get(SEARCH).copied();
+    assert!(
+        searches.is_some_and(
+            |n| (pages_for(remaining.0, 100)..=pages_for(remaining.1, 100)).contains(&n)
+        ),
+        "the pages the remaining issues need: {searches:?} for {remaining:?}"
     );
     let all: BTreeSet<String> = env.recorder.entity_ids().into_iter().collect();
     assert_eq!(
