@@ -16,12 +16,10 @@ use std::time::Duration;
 use common::*;
 use jira_sync_domain::{ConnectionId, DeliveryId, IssueKey, ReconcileRequest, Trigger};
 use jira_sync_jira_sim::WebhookFaultSpec;
-use jira_sync_store::{ConflictStatus, Store};
-use jira_sync_tests::{EnvOptions, SiteActor, TestEnv, bot_writes, settled};
+use jira_sync_tests::{EnvOptions, TestEnv, bot_writes, settled};
 use jira_sync_transport::Envelope;
 use jira_sync_transport::amqp::AmqpTransport;
-use ops::{Person, comment_token, list_issues};
-use serde_json::Value;
+use ops::{Person, list_issues};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -72,7 +70,7 @@ async fn random_concurrent_operations_under_webhook_faults_converge_without_echo
         bot_writes(env.site("b")).len(),
     ];
 
-    let report = check(&env).await;
+    let report = check::check(&env.db.store, &env.actor("a"), &env.actor("b")).await;
     let mut ops_by_kind: BTreeMap<&str, u64> = BTreeMap::new();
     for (kind, n) in tally_a.done.iter().chain(&tally_b.done) {
         *ops_by_kind.entry(kind).or_default() += n;
@@ -188,130 +186,5 @@ async fn reconcile_everything(env: &TestEnv, transport: &AmqpTransport) {
                 .with_label("event", "manual");
             (publisher.publish(envelope).await).unwrap_or_else(|e| panic!("publish: {e}"));
         }
-    }
-}
-
-/// What the final check found.
-#[derive(Debug, Default)]
-struct Report {
-    links: usize,
-    twins_checked: usize,
-    duplicate_twins: Vec<String>,
-    unlinked: usize,
-    comments: usize,
-    comment_errors: Vec<String>,
-    open_conflicts: usize,
-    mismatches: Vec<String>,
-}
-
-fn status(issue: &jira_sync_jira_client::Issue) -> Value {
-    (issue.field("status").and_then(|s| s.get("name")).cloned()).unwrap_or(Value::Null)
-}
-
-async fn check(env: &TestEnv) -> Report {
-    let mut report = Report::default();
-    let store = env.db.store.clone();
-    let links = (store.list_links(None, i64::MAX).await).unwrap_or_else(|e| panic!("links: {e}"));
-    let open = (store
-        .list_conflicts(None, Some(ConflictStatus::Open), 10_000)
-        .await)
-        .unwrap_or_else(|e| panic!("conflicts: {e}"));
-    report.links = links.len();
-    report.open_conflicts = open.len();
-    let (a, b) = (env.actor("a"), env.actor("b"));
-    for link in &links {
-        let (left, right) = (
-            a.client.get_issue(&link.left_id, &[], &[]).await,
-            b.client.get_issue(&link.right_id, &[], &[]).await,
-        );
-        let (Ok(left), Ok(right)) = (left, right) else {
-            report
-                .mismatches
-                .push(format!("link {} names a deleted issue", link.id));
-            continue;
-        };
-        let (mut l, r) = (synced_fields(&left), synced_fields(&right));
-        if l.priority == "High" {
-            l = l.with_priority("Highest");
-        }
-        let held = open.iter().any(|c| c.link_id == link.id);
-        if (l != r || status(&left) != status(&right)) && !held {
-            report.mismatches.push(format!(
-                "{} / {}: {l:?} {} vs {r:?} {}",
-                left.key,
-                right.key,
-                status(&left),
-                status(&right)
-            ));
-        }
-        check_comments(&a, &b, &left.id, &right.id, &mut report).await;
-    }
-    // Twins: an issue is the origin of at most one twin; every live issue is linked unless
-    // its twin was deleted.
-    let linked: Vec<&str> = links
-        .iter()
-        .flat_map(|l| [l.left_id.as_str(), l.right_id.as_str()])
-        .collect();
-    for actor in [&a, &b] {
-        let issues = list_issues(actor).await;
-        let mut origins: BTreeMap<String, usize> = BTreeMap::new();
-        for issue in &issues {
-            let origin = issue.property("jira-sync.origin").and_then(|p| p.get("id"));
-            if let Some(origin) = origin.and_then(Value::as_str) {
-                *origins.entry(origin.to_owned()).or_default() += 1;
-                report.twins_checked += 1;
-            }
-            if !linked.contains(&issue.id.as_str()) {
-                report.unlinked += 1;
-            }
-        }
-        let doubles = origins.into_iter().filter(|(_, n)| *n > 1);
-        report
-            .duplicate_twins
-            .extend(doubles.map(|(o, n)| format!("{o} has {n} twins in {}", actor.project)));
-    }
-    report
-}
-
-/// The comment tokens of both issues must match one to one.
-async fn check_comments(
-    a: &SiteActor,
-    b: &SiteActor,
-    left: &str,
-    right: &str,
-    report: &mut Report,
-) {
-    let tokens = |comments: Vec<jira_sync_jira_client::Comment>| {
-        let mut t: Vec<String> = comments
-            .iter()
-            .filter_map(|c| comment_token(&c.body))
-            .collect();
-        t.sort();
-        t
-    };
-    let (Ok(l), Ok(r)) = (
-        a.client.comments(left).await,
-        b.client.comments(right).await,
-    ) else {
-        report
-            .comment_errors
-            .push(format!("comments of {left}/{right} unreadable"));
-        return;
-    };
-    let (l, r) = (tokens(l), tokens(r));
-    report.comments += l.len() + r.len();
-    for side in [&l, &r] {
-        let mut unique = side.clone();
-        unique.dedup();
-        if unique.len() != side.len() {
-            report
-                .comment_errors
-                .push(format!("{left}/{right}: a comment is duplicated: {side:?}"));
-        }
-    }
-    if l != r {
-        report
-            .comment_errors
-            .push(format!("{left}/{right}: {l:?} vs {r:?}"));
     }
 }

@@ -34,10 +34,18 @@ pub struct EnvOptions {
     pub worker_concurrency: usize,
     /// Extra users of site A (people a PeopleForce employee maps to by e-mail, say).
     pub site_a_users: Vec<SimUser>,
+    /// Extra users of site B (on a Data Center site B, each `account_id` is a user name).
+    pub site_b_users: Vec<SimUser>,
+    /// Makes site B a Jira Data Center site: REST v2 with wiki markup and users by name, and
+    /// endpoint `jira-b` of kind `jira_data_center` (the bot's user name and password).
+    pub site_b_data_center: bool,
     /// Export spans over OTLP/gRPC to this collector (`http://127.0.0.1:port`): the environment
     /// then installs the process-wide telemetry ([`jira_sync_telemetry::init`]) with it. The
     /// first environment of a test process that does so decides for the whole process.
     pub otlp_endpoint: Option<String>,
+    /// Adjusts the generated settings before the services are built (keys the generated
+    /// config already sets, such as `[jira]` timeouts or `amqp.prefetch`).
+    pub tune: Option<fn(&mut Settings)>,
 }
 
 impl Default for EnvOptions {
@@ -50,7 +58,10 @@ impl Default for EnvOptions {
             webhooks: true,
             worker_concurrency: 4,
             site_a_users: Vec::new(),
+            site_b_users: Vec::new(),
+            site_b_data_center: false,
             otlp_endpoint: None,
+            tune: None,
         }
     }
 }
@@ -126,10 +137,8 @@ api_token = "a-bot-token"
 webhook = {{ method = "hub_signature", secret = "{SECRET_A}" }}
 
 [endpoints.jira-b]
-kind = "jira_cloud"
 base_url = "{b}"
-email = "bot@b.example.com"
-api_token = "b-bot-token"
+{b_credentials}
 webhook = {{ method = "hub_signature", secret = "{SECRET_B}" }}
 
 [connections.a-to-b]
@@ -143,6 +152,11 @@ priority_map = [{{ left = "High", right = "Highest" }}]
         concurrency = options.worker_concurrency,
         jira_retries = options.jira_max_retries,
         extra = options.extra_toml,
+        b_credentials = if options.site_b_data_center {
+            "kind = \"jira_data_center\"\nusername = \"b-bot-0001\"\npassword = \"b-bot-token\""
+        } else {
+            "kind = \"jira_cloud\"\nemail = \"bot@b.example.com\"\napi_token = \"b-bot-token\""
+        },
     )
 }
 
@@ -156,7 +170,12 @@ impl TestEnv {
                     a.users.extend(options.site_a_users.iter().cloned());
                     a
                 },
-                SiteConfig::named("b"),
+                {
+                    let mut b = SiteConfig::named("b");
+                    b.data_center = options.site_b_data_center;
+                    b.users.extend(options.site_b_users.iter().cloned());
+                    b
+                },
             ],
             webhook_retry_delay: Duration::from_millis(500),
             ..SimConfig::default()
@@ -178,6 +197,9 @@ impl TestEnv {
         let mut settings =
             Settings::from_toml(&text).unwrap_or_else(|e| panic!("test settings: {e}"));
         settings.database = db.settings();
+        if let Some(tune) = options.tune {
+            tune(&mut settings);
+        }
         let telemetry = options
             .otlp_endpoint
             .is_some()

@@ -1,7 +1,7 @@
 //! Acting on a simulated site as a person would (through its REST API, with the production
 //! client), and counting what the sync bot wrote there.
 
-use jira_sync_jira_client::{CreateIssue, Issue, JiraClient, JiraClientConfig};
+use jira_sync_jira_client::{CreateIssue, Credentials, Issue, JiraClient, JiraClientConfig};
 use jira_sync_jira_sim::SiteHandle;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -21,11 +21,14 @@ impl SiteActor {
         };
         let url = url::Url::parse(&site.base_url())
             .unwrap_or_else(|e| panic!("simulator URL {}: {e}", site.base_url()));
-        let config = JiraClientConfig::new(
-            url,
-            user.email.clone(),
-            SecretString::from(user.api_token.clone()),
-        )
+        let secret = SecretString::from(user.api_token.clone());
+        let config = if site.is_data_center() {
+            // Data Center logs in by user name, which the simulator keeps as the account id.
+            let user = user.account_id.clone();
+            JiraClientConfig::data_center(url, Credentials::Basic { user, secret })
+        } else {
+            JiraClientConfig::new(url, user.email.clone(), secret)
+        }
         .with_name(format!("{}-admin", site.name()));
         let client = JiraClient::new(config).unwrap_or_else(|e| panic!("client: {e}"));
         let project = site

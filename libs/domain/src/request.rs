@@ -10,8 +10,13 @@ use crate::ids::{ConnectionId, DeliveryId, EndpointId, IssueKey};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Trigger {
-    /// A webhook; `event` is Jira's `webhookEvent`.
-    Webhook { event: String },
+    /// A webhook; `event` is Jira's `webhookEvent`, `actor` the account (Cloud) or user name
+    /// (Data Center) whose action raised it, when the webhook names one.
+    Webhook {
+        event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+    },
     /// A scheduled reconciliation pass.
     Poll,
     /// An operator asked for it.
@@ -21,7 +26,7 @@ pub enum Trigger {
 impl Trigger {
     pub fn name(&self) -> &str {
         match self {
-            Trigger::Webhook { event } => event,
+            Trigger::Webhook { event, .. } => event,
             Trigger::Poll => "poll",
             Trigger::Manual => "manual",
         }
@@ -77,6 +82,7 @@ mod tests {
             issue_key: Some(IssueKey::parse("ACME-1")?),
             trigger: Trigger::Webhook {
                 event: "jira:issue_updated".into(),
+                actor: Some("acc-1".into()),
             },
             delivery_id: DeliveryId::parse("d-1")?,
             event_at: None,

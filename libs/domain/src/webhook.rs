@@ -130,6 +130,17 @@ fn id_string(value: Option<Value>) -> Option<String> {
     }
 }
 
+/// Why `body` did not deserialize: valid JSON of another shape than an object, or not JSON (or
+/// an object whose routing fields have the wrong types).
+fn not_a_webhook(body: &[u8], error: serde_json::Error) -> WebhookError {
+    let opens_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !opens_object && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        WebhookError::NotAnObject
+    } else {
+        WebhookError::NotJson(error.to_string())
+    }
+}
+
 /// `.../rest/api/2/issue/10013/comment/10082` -> `10013`.
 fn issue_id_from_comment_url(url: &str) -> Option<String> {
     let mut parts = url.rsplit('/');
@@ -145,13 +156,10 @@ fn issue_id_from_comment_url(url: &str) -> Option<String> {
 impl JiraWebhook {
     /// Parses the routing view of a raw webhook body.
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
-        if !value.is_object() {
-            return Err(WebhookError::NotAnObject);
-        }
-        let raw: Raw =
-            serde_json::from_value(value).map_err(|e| WebhookError::NotJson(e.to_string()))?;
+        // Straight into the few fields routing reads: the rest of the body (typically 5-20 KB
+        // of issue fields and changelog) is skipped without building a tree of it, which was
+        // most of the ingress's allocations per webhook.
+        let raw: Raw = serde_json::from_slice(body).map_err(|e| not_a_webhook(body, e))?;
         let event = match raw.event {
             Some(Value::String(e)) if !e.is_empty() => e,
             _ => return Err(WebhookError::MissingEvent),
@@ -246,6 +254,14 @@ mod tests {
             Err(WebhookError::NotJson(_))
         ));
         assert_eq!(JiraWebhook::parse(b"[1]"), Err(WebhookError::NotAnObject));
+        assert_eq!(
+            JiraWebhook::parse(b" \"jira:issue_updated\""),
+            Err(WebhookError::NotAnObject)
+        );
+        assert!(matches!(
+            JiraWebhook::parse(br#"{"webhookEvent":"jira:issue_updated","issue":7}"#),
+            Err(WebhookError::NotJson(_))
+        ));
         assert_eq!(JiraWebhook::parse(b"{}"), Err(WebhookError::MissingEvent));
         assert_eq!(
             JiraWebhook::parse(br#"{"webhookEvent":"jira:issue_updated"}"#),

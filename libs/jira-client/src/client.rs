@@ -14,13 +14,16 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::{ClientPolicy, HeaderInjector, JiraClientConfig, redacted};
+use crate::config::{
+    ApiFlavor, ClientPolicy, Credentials, HeaderInjector, JiraClientConfig, redacted,
+};
 use crate::error::JiraError;
 use crate::resilience::breaker::CircuitBreaker;
 use crate::resilience::throttle::Throttle;
 
-/// A Jira Cloud REST v3 client for one endpoint (site + credentials). Cheap to clone: clones
-/// share the connection pool, the rate limiter and the circuit breaker.
+/// A Jira client for one endpoint (site + credentials): REST v3 on Cloud, REST v2 on Data
+/// Center (see [`ApiFlavor`]). Cheap to clone: clones share the connection pool, the rate
+/// limiter and the circuit breaker.
 #[derive(Clone)]
 pub struct JiraClient {
     pub(crate) inner: Arc<Inner>,
@@ -30,7 +33,12 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: url::Url,
     pub(crate) name: String,
-    pub(crate) email: String,
+    pub(crate) flavor: ApiFlavor,
+    /// Who the credentials name (never the secret), for `Debug`.
+    pub(crate) user: String,
+    /// Data Center: the ids of the site's multi-line text custom fields (wiki markup there,
+    /// ADF for callers), read once from `GET /field` when first needed.
+    pub(crate) textareas: tokio::sync::OnceCell<std::collections::BTreeSet<String>>,
     pub(crate) max_retries: u32,
     pub(crate) retry_budget: Duration,
     pub(crate) policy: ClientPolicy,
@@ -61,18 +69,16 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    /// A call to `/rest/api/3/<segments>`.
+    /// A call to `/rest/api/<version>/<segments>` (the version is the client's flavor's).
     pub(crate) fn new(method: Method, segments: &[&'a str]) -> Self {
         let replay = if method == Method::POST {
             Replay::Once
         } else {
             Replay::Idempotent
         };
-        let mut all = vec!["rest", "api", "3"];
-        all.extend_from_slice(segments);
         Self {
             method,
-            segments: all,
+            segments: segments.to_vec(),
             query: Vec::new(),
             body: None,
             replay,
@@ -112,11 +118,25 @@ pub(crate) struct Answer {
 
 impl Answer {
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, JiraError> {
-        serde_json::from_slice(&self.body).map_err(|source| JiraError::Decode {
+        serde_json::from_slice(&self.body).map_err(|source| self.decode_error(source))
+    }
+
+    /// Decodes the body after `adjust` edited it as JSON (the Data Center conversions).
+    pub(crate) fn json_with<T: DeserializeOwned>(
+        &self,
+        adjust: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<T, JiraError> {
+        let mut value: serde_json::Value = self.json()?;
+        adjust(&mut value);
+        serde_json::from_value(value).map_err(|source| self.decode_error(source))
+    }
+
+    fn decode_error(&self, source: serde_json::Error) -> JiraError {
+        JiraError::Decode {
             method: self.method.clone(),
             path: self.path.clone(),
             source,
-        })
+        }
     }
 }
 
@@ -132,9 +152,10 @@ pub(crate) fn path_arg<'a>(what: &'static str, value: &'a str) -> Result<&'a str
 }
 
 impl JiraClient {
-    /// Builds the client: validates the base URL, prepares the Basic auth header (marked
-    /// sensitive) and the connection pool with the configured timeouts. Redirects are not
-    /// followed: Jira's REST API does not redirect, and a redirect must not carry the credentials.
+    /// Builds the client: validates the base URL, prepares the auth header (Basic, or Bearer
+    /// for a personal access token; marked sensitive) and the connection pool with the
+    /// configured timeouts. Redirects are not followed: Jira's REST API does not redirect, and
+    /// a redirect must not carry the credentials.
     pub fn new(config: JiraClientConfig) -> Result<Self, JiraError> {
         let base = &config.base_url;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
@@ -147,11 +168,16 @@ impl JiraClient {
                 reason: "base_url must not carry credentials; use email and api_token".into(),
             });
         }
-        let credentials = format!("{}:{}", config.email, config.api_token.expose_secret());
-        let mut auth = HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(credentials)))
-            .map_err(|_| JiraError::Config {
-                reason: "credentials do not fit an HTTP header".into(),
-            })?;
+        let auth = match &config.credentials {
+            Credentials::Basic { user, secret } => {
+                let pair = format!("{user}:{}", secret.expose_secret());
+                format!("Basic {}", STANDARD.encode(pair))
+            }
+            Credentials::Bearer { token } => format!("Bearer {}", token.expose_secret()),
+        };
+        let mut auth = HeaderValue::from_str(&auth).map_err(|_| JiraError::Config {
+            reason: "credentials do not fit an HTTP header".into(),
+        })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
@@ -170,7 +196,9 @@ impl JiraClient {
                 http,
                 base_url: config.base_url,
                 name: config.name,
-                email: config.email,
+                flavor: config.flavor,
+                user: config.credentials.user().to_owned(),
+                textareas: tokio::sync::OnceCell::new(),
                 max_retries: config.max_retries,
                 retry_budget: config.retry_budget,
                 breaker: CircuitBreaker::new(policy.breaker_threshold, policy.breaker_cooldown),
@@ -191,6 +219,22 @@ impl JiraClient {
         &self.inner.base_url
     }
 
+    /// Which API the site speaks.
+    pub fn flavor(&self) -> ApiFlavor {
+        self.inner.flavor
+    }
+
+    pub(crate) fn is_data_center(&self) -> bool {
+        self.inner.flavor == ApiFlavor::DataCenter
+    }
+
+    fn api_version(&self) -> &'static str {
+        match self.inner.flavor {
+            ApiFlavor::Cloud => "3",
+            ApiFlavor::DataCenter => "2",
+        }
+    }
+
     pub(crate) fn url(&self, call: &Call<'_>) -> Result<url::Url, JiraError> {
         let mut url = self.inner.base_url.clone();
         url.path_segments_mut()
@@ -198,6 +242,7 @@ impl JiraClient {
                 reason: "base_url cannot take a path".into(),
             })?
             .pop_if_empty()
+            .extend(["rest", "api", self.api_version()])
             .extend(&call.segments);
         if !call.query.is_empty() {
             url.query_pairs_mut()
@@ -212,7 +257,8 @@ impl fmt::Debug for JiraClient {
         f.debug_struct("JiraClient")
             .field("name", &self.inner.name)
             .field("base_url", &self.inner.base_url.as_str())
-            .field("email", &self.inner.email)
+            .field("flavor", &self.inner.flavor)
+            .field("user", &self.inner.user)
             .field("max_retries", &self.inner.max_retries)
             .field("retry_budget", &self.inner.retry_budget)
             .field("policy", &self.inner.policy)

@@ -2,15 +2,15 @@
 //!
 //! [`JiraClientConfig`] is plain data built from the shared settings ([`JiraClientConfig::from_settings`])
 //! or by hand in tests. The tuning knobs that the settings file does not (yet) carry live in
-//! [`ClientPolicy`] with sensible defaults. The API token stays a `SecretString` and the `Debug`
-//! output of the config never shows it.
+//! [`ClientPolicy`] with sensible defaults. The secrets ([`Credentials`]) stay `SecretString`s
+//! and the `Debug` output of the config never shows them.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jira_sync_domain::EndpointId;
-use jira_sync_settings::{EndpointSettings, JiraClientSettings};
+use jira_sync_settings::{EndpointKind, EndpointSettings, JiraClientSettings};
 use reqwest::header::HeaderMap;
 use secrecy::SecretString;
 
@@ -19,18 +19,66 @@ use secrecy::SecretString;
 /// without this crate depending on OpenTelemetry. (`reqwest::header::HeaderMap` is `http::HeaderMap`.)
 pub type HeaderInjector = Arc<dyn Fn(&mut HeaderMap) + Send + Sync>;
 
+/// Which Jira API the site speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiFlavor {
+    /// Jira Cloud: REST v3, rich text in ADF, users by account id, enhanced JQL search.
+    #[default]
+    Cloud,
+    /// Jira Data Center (or Server): REST v2, rich text in wiki markup, users by name, search
+    /// paged by offset. The client converts at its boundary (see `crate::dc`), so callers see
+    /// the Cloud shapes either way.
+    DataCenter,
+}
+
+/// How the client authenticates. The secrets are never logged.
+#[derive(Clone)]
+pub enum Credentials {
+    /// HTTP Basic: a Cloud account e-mail and API token, or a Data Center user name and
+    /// password.
+    Basic { user: String, secret: SecretString },
+    /// `Authorization: Bearer`: a Data Center personal access token.
+    Bearer { token: SecretString },
+}
+
+impl Credentials {
+    /// Who the credentials name, for `Debug` and logs (never the secret).
+    pub fn user(&self) -> &str {
+        match self {
+            Self::Basic { user, .. } => user,
+            Self::Bearer { .. } => "(personal access token)",
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not spelled like an auth header ("Basic ...") so that a leak check can look for one.
+        let scheme = match self {
+            Self::Basic { .. } => "basic",
+            Self::Bearer { .. } => "bearer",
+        };
+        f.debug_struct("Credentials")
+            .field("scheme", &scheme)
+            .field("user", &self.user())
+            .field("secret", &"[REDACTED]")
+            .finish()
+    }
+}
+
 /// Everything a [`crate::JiraClient`] needs.
 #[derive(Clone)]
 pub struct JiraClientConfig {
     /// Label of this endpoint in metrics and errors: the endpoint id, or the base URL's host.
     pub name: String,
     /// `https://<site>.atlassian.net`, or `https://api.atlassian.com/ex/jira/<cloudId>` for scoped
-    /// tokens. A path prefix is kept; `/rest/api/3/...` is appended to it.
+    /// tokens; a Data Center base URL with its context path. A path prefix is kept;
+    /// `/rest/api/3/...` (Data Center: `/rest/api/2/...`) is appended to it.
     pub base_url: url::Url,
-    /// The Atlassian account e-mail the token belongs to.
-    pub email: String,
-    /// The API token (HTTP Basic password). Never logged.
-    pub api_token: SecretString,
+    /// Cloud or Data Center.
+    pub flavor: ApiFlavor,
+    /// The account and its secret. Never logged.
+    pub credentials: Credentials,
     /// Upper bound of one attempt, from sending the request to reading the whole body.
     pub request_timeout: Duration,
     /// Upper bound of establishing a TCP (and TLS) connection.
@@ -94,11 +142,15 @@ impl JiraClientConfig {
     /// A config with the given site and credentials and default timeouts and policy
     /// (20 s request, 5 s connect, 2 retries, 10 s budget). `name` is the base URL's host.
     pub fn new(base_url: url::Url, email: impl Into<String>, api_token: SecretString) -> Self {
+        let credentials = Credentials::Basic {
+            user: email.into(),
+            secret: api_token,
+        };
         Self {
             name: host_name(&base_url),
             base_url,
-            email: email.into(),
-            api_token,
+            flavor: ApiFlavor::Cloud,
+            credentials,
             request_timeout: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(5),
             max_retries: 2,
@@ -109,19 +161,47 @@ impl JiraClientConfig {
         }
     }
 
-    /// Builds the config of one endpoint from the shared settings. `name` is the base URL's host;
-    /// prefer [`JiraClientConfig::from_endpoint`] when the endpoint id is at hand.
+    /// A Data Center config with the given site and credentials, and the defaults of
+    /// [`JiraClientConfig::new`].
+    pub fn data_center(base_url: url::Url, credentials: Credentials) -> Self {
+        Self {
+            flavor: ApiFlavor::DataCenter,
+            credentials,
+            ..Self::new(base_url, "", SecretString::from(""))
+        }
+    }
+
+    /// Builds the config of one endpoint from the shared settings: the flavor and credentials
+    /// follow the endpoint's kind (`jira_data_center`: `pat` as Bearer, else `username` and
+    /// `password` as Basic; anything else: `email` and `api_token` as Basic). `name` is the
+    /// base URL's host; prefer [`JiraClientConfig::from_endpoint`] when the endpoint id is at
+    /// hand.
     pub fn from_settings(endpoint: &EndpointSettings, client: &JiraClientSettings) -> Self {
+        let base_url = endpoint.base_url.clone();
+        let base = match endpoint.kind {
+            EndpointKind::JiraDataCenter => {
+                let credentials = match &endpoint.pat {
+                    Some(token) => Credentials::Bearer {
+                        token: token.clone(),
+                    },
+                    None => Credentials::Basic {
+                        user: endpoint.username.clone(),
+                        secret: (endpoint.password.clone())
+                            .unwrap_or_else(|| SecretString::from("")),
+                    },
+                };
+                Self::data_center(base_url, credentials)
+            }
+            EndpointKind::JiraCloud | EndpointKind::Peopleforce => {
+                Self::new(base_url, endpoint.email.clone(), endpoint.api_token.clone())
+            }
+        };
         Self {
             request_timeout: client.request_timeout,
             connect_timeout: client.connect_timeout,
             max_retries: client.max_retries,
             retry_budget: client.retry_budget,
-            ..Self::new(
-                endpoint.base_url.clone(),
-                endpoint.email.clone(),
-                endpoint.api_token.clone(),
-            )
+            ..base
         }
     }
 
@@ -174,8 +254,8 @@ impl fmt::Debug for JiraClientConfig {
         f.debug_struct("JiraClientConfig")
             .field("name", &self.name)
             .field("base_url", &redacted(&self.base_url).as_str())
-            .field("email", &self.email)
-            .field("api_token", &"[REDACTED]")
+            .field("flavor", &self.flavor)
+            .field("credentials", &self.credentials)
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_retries", &self.max_retries)

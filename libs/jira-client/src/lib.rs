@@ -1,5 +1,8 @@
-//! The Jira Cloud REST v3 client of jira-sync: e-mail + API token over HTTP Basic auth, on
-//! reqwest.
+//! The Jira client of jira-sync, on reqwest: Jira Cloud REST v3 (e-mail + API token over HTTP
+//! Basic auth) and Jira Data Center REST v2 (a personal access token as Bearer, or user name
+//! and password), chosen by [`ApiFlavor`]. Data Center answers are converted at the boundary
+//! (wiki markup <-> ADF, user names as account ids, offset search as token pages; see `dc`),
+//! so callers see one set of shapes.
 //!
 //! It owns everything between "call Jira" and "here is the answer or a classified error":
 //! timeouts, retries with jittered exponential back-off bounded by a count and a wall-clock
@@ -14,13 +17,16 @@
 mod api;
 mod client;
 mod config;
+mod dc;
 mod error;
 mod model;
 mod request;
 mod resilience;
 
 pub use client::JiraClient;
-pub use config::{ClientPolicy, HeaderInjector, JiraClientConfig, default_user_agent};
+pub use config::{
+    ApiFlavor, ClientPolicy, Credentials, HeaderInjector, JiraClientConfig, default_user_agent,
+};
 pub use error::JiraError;
 pub use model::{
     Comment, CreateIssue, CreatedIssue, EntityProperty, FieldMeta, FieldSchema, Issue, IssueType,

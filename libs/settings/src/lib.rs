@@ -6,6 +6,7 @@
 
 mod admin;
 mod duration;
+mod endpoint;
 mod model;
 mod poller;
 mod runtime;

@@ -62,6 +62,18 @@ pub struct IngressSettings {
     pub max_body_bytes: usize,
     #[serde(with = "duration")]
     pub unavailable_retry_after: Duration,
+    /// Publishes waiting for the broker's confirm at once; one more is refused with 503 and
+    /// `Retry-After` straight away, so that overload pushes back on the sender instead of
+    /// slowing every answer down.
+    pub max_in_flight: usize,
+    /// How long a client may take to send a request's headers (slow clients, "slow loris",
+    /// are answered 408 and disconnected after it). Never zero: zero would wait forever.
+    #[serde(with = "duration")]
+    pub client_request_timeout: Duration,
+    /// How long a connection is kept for the client to close it after the response, before
+    /// it is dropped.
+    #[serde(with = "duration")]
+    pub client_disconnect_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,10 +168,21 @@ pub struct JiraClientSettings {
 pub enum EndpointKind {
     /// Jira Cloud, REST v3, e-mail + API token over Basic auth.
     JiraCloud,
+    /// Jira Data Center (or Server), REST v2 with wiki markup and users by name: a personal
+    /// access token (`pat`, sent as `Authorization: Bearer`) or `username` + `password` (Basic).
+    JiraDataCenter,
     /// PeopleForce, REST `/api/public/v3`, `X-API-KEY` header (`api_key`). Its webhooks, if
     /// any, use `webhook = { method = "hub_signature", secret = ... }`: the same HMAC-SHA256 of
     /// the raw body, sent as `X-PeopleForce-Signature`.
     Peopleforce,
+}
+
+impl EndpointKind {
+    /// Whether the endpoint is a Jira site (Cloud or Data Center): it has projects, issues
+    /// and Jira webhooks.
+    pub fn is_jira(self) -> bool {
+        matches!(self, Self::JiraCloud | Self::JiraDataCenter)
+    }
 }
 
 /// How the ingress authenticates webhooks for an endpoint.
@@ -182,8 +205,18 @@ pub struct EndpointSettings {
     #[serde(default)]
     pub email: String,
     /// The Jira API token, or the PeopleForce API key (`api_key` is accepted as an alias).
-    #[serde(alias = "api_key")]
+    /// Unused for Data Center, which takes `pat` or `username` + `password`.
+    #[serde(alias = "api_key", default = "no_secret")]
     pub api_token: SecretString,
+    /// Data Center: a personal access token, sent as `Authorization: Bearer`.
+    #[serde(default)]
+    pub pat: Option<SecretString>,
+    /// Data Center: the user name of Basic auth (with `password`), when no `pat` is given.
+    #[serde(default)]
+    pub username: String,
+    /// Data Center: the password of `username`.
+    #[serde(default)]
+    pub password: Option<SecretString>,
     /// How incoming webhooks are verified; an endpoint without it accepts none.
     #[serde(default)]
     pub webhook: Option<WebhookAuth>,
@@ -191,6 +224,10 @@ pub struct EndpointSettings {
     /// Defaults to the endpoint id.
     #[serde(default)]
     pub site_name: Option<String>,
+}
+
+fn no_secret() -> SecretString {
+    SecretString::from("")
 }
 
 /// One side of a connection.
@@ -317,6 +354,18 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if self.ingress.client_request_timeout.is_zero() {
+            return Err(SettingsError::invalid(
+                "ingress.client_request_timeout",
+                "must be longer than zero",
+            ));
+        }
+        if self.ingress.max_in_flight == 0 {
+            return Err(SettingsError::invalid(
+                "ingress.max_in_flight",
+                "must be at least 1",
+            ));
+        }
         if self.worker.concurrency == 0 {
             return Err(SettingsError::invalid(
                 "worker.concurrency",
@@ -337,19 +386,7 @@ impl Settings {
                     "must be an http(s) URL",
                 ));
             }
-            if endpoint.api_token.expose_secret().is_empty() {
-                let key = match endpoint.kind {
-                    EndpointKind::JiraCloud => "api_token",
-                    EndpointKind::Peopleforce => "api_key",
-                };
-                return Err(SettingsError::invalid(format!("{path}.{key}"), "is empty"));
-            }
-            if endpoint.kind == EndpointKind::JiraCloud && endpoint.email.is_empty() {
-                return Err(SettingsError::invalid(
-                    format!("{path}.email"),
-                    "is required for kind = \"jira_cloud\"",
-                ));
-            }
+            endpoint.validate_credentials(&path)?;
             let secret_empty = match &endpoint.webhook {
                 Some(WebhookAuth::HubSignature { secret }) => secret.expose_secret().is_empty(),
                 Some(WebhookAuth::ApiKey { key }) => key.expose_secret().is_empty(),
@@ -385,7 +422,10 @@ impl Settings {
                     format!("unknown endpoint `{}`", cs.endpoint),
                 ));
             };
-            if endpoint.kind == EndpointKind::JiraCloud && cs.project.is_empty() {
+            if endpoint.kind == EndpointKind::JiraDataCenter {
+                crate::endpoint::validate_data_center_users(&path, side, &connection.sync.users)?;
+            }
+            if endpoint.kind.is_jira() && cs.project.is_empty() {
                 return Err(SettingsError::invalid(
                     format!("{path}.{side}.project"),
                     "is empty",

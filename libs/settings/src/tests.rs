@@ -110,6 +110,28 @@ fn an_unknown_field_and_a_bad_duration_are_reported() {
 }
 
 #[test]
+fn the_ingress_client_timeouts_default_and_a_zero_request_timeout_is_refused()
+-> Result<(), SettingsError> {
+    let settings = Settings::from_toml("")?;
+    assert_eq!(
+        settings.ingress.client_request_timeout,
+        std::time::Duration::from_secs(5)
+    );
+    assert_eq!(
+        settings.ingress.client_disconnect_timeout,
+        std::time::Duration::from_secs(1)
+    );
+    let err = Settings::from_toml("[ingress]\nclient_request_timeout = \"0s\"\n")
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    assert!(
+        matches!(&err, Err(m) if m.contains("ingress.client_request_timeout")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_bad_endpoint_id_is_refused() {
     let text = TWO_SITES.replace("[endpoints.jira-b]", "[endpoints.\"jira b\"]");
     assert!(Settings::from_toml(&text).is_err());

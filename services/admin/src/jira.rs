@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use http::header::{HeaderMap, HeaderValue};
 use jira_sync_domain::{EndpointId, IssueKey};
 use jira_sync_jira_client::{JiraClient, JiraClientConfig, JiraError};
-use jira_sync_settings::{EndpointKind, Settings};
+use jira_sync_settings::Settings;
 use jira_sync_telemetry::{TRACEPARENT, TRACESTATE};
 
 /// An issue as found by its key.
@@ -41,7 +41,7 @@ impl JiraDirectory {
         let clients = settings
             .endpoints
             .iter()
-            .filter(|(_, endpoint)| endpoint.kind == EndpointKind::JiraCloud)
+            .filter(|(_, endpoint)| endpoint.kind.is_jira())
             .map(|(id, endpoint)| {
                 let config = JiraClientConfig::from_endpoint(id, endpoint, &settings.jira)
                     .with_header_injector(inject_trace_context);

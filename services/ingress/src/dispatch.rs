@@ -93,6 +93,7 @@ pub fn plan(
             issue_key: hook.issue_key.clone(),
             trigger: Trigger::Webhook {
                 event: event.clone(),
+                actor: hook.actor.clone(),
             },
             delivery_id: delivery_id.clone(),
             event_at: hook.timestamp,

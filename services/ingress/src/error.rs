@@ -25,6 +25,12 @@ pub enum ApiError {
     UnknownEndpoint,
     #[error("body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The body is declared as something other than JSON.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// The request's header section exceeds what any sender of webhooks needs.
+    #[error("request headers exceed the limit of {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
     #[error(transparent)]
@@ -43,6 +49,10 @@ pub enum ApiError {
         #[source]
         source: TransportError,
     },
+    /// `ingress.max_in_flight` publishes are already waiting for the broker: the sender should
+    /// retry after `retry_after` rather than queue here.
+    #[error("too many webhooks in flight; retry later")]
+    Overloaded { retry_after: Duration },
     /// A readiness probe failed; `failed` names the dependencies, never the reason.
     #[error("not ready: {failed}")]
     NotReady { failed: String },
@@ -57,12 +67,15 @@ impl ApiError {
         match self {
             Self::UnknownEndpoint => "unknown_endpoint",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::Unauthorized(_) => "unauthorized",
             Self::Malformed(_) => "malformed_webhook",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unavailable { .. } => "unavailable",
+            Self::Overloaded { .. } => "overloaded",
             Self::NotReady { .. } => "not_ready",
             Self::Internal(_) => "internal",
         }
@@ -81,24 +94,29 @@ impl ResponseError for ApiError {
         match self {
             Self::UnknownEndpoint | Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Malformed(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable { .. } | Self::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::Overloaded { .. } | Self::NotReady { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        // Shedding load is the service working as intended: counted, not logged as an error.
+        if status.is_server_error() && !matches!(self, Self::Overloaded { .. }) {
             // The cause goes to the log, never to the caller.
             let cause = std::error::Error::source(self).map(ToString::to_string);
             tracing::error!(code = self.code(), cause, "{self}");
         }
         let mut response = HttpResponse::build(status);
         match self {
-            Self::Unavailable { retry_after, .. } => {
+            Self::Unavailable { retry_after, .. } | Self::Overloaded { retry_after } => {
                 // Retry-After takes whole seconds; never advertise 0 (an immediate retry storm).
                 let secs = retry_after.as_secs().max(1);
                 response.insert_header((RETRY_AFTER, secs.to_string()));
@@ -177,6 +195,16 @@ mod tests {
                 "bad_request",
             ),
             (ApiError::NotFound, 404, "not_found"),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+            ),
+            (
+                ApiError::HeadersTooLarge { limit: 16 },
+                431,
+                "headers_too_large",
+            ),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_code().as_u16(), status, "{err}");
@@ -206,6 +234,23 @@ mod tests {
             !text.contains("10.0.0.7") && !text.contains("secret"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn overload_is_503_with_retry_after_and_its_own_code() {
+        let err = ApiError::Overloaded {
+            retry_after: Duration::from_secs(3),
+        };
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("3")
+        );
+        assert_eq!(body_of(&err)["code"], "overloaded");
     }
 
     #[test]

@@ -9,11 +9,12 @@
 
 mod dispatch;
 pub mod error;
+pub mod limits;
 pub mod routes;
 mod startup;
 pub mod verify;
 
-pub use dispatch::IgnoreReason;
+pub use dispatch::{IgnoreReason, Plan, plan};
 pub use error::{ApiError, IngressError};
 pub use startup::{Application, IngressDeps, Readiness, StoreReadiness};
 pub use verify::{AuthError, VerifiedWebhook, verify};

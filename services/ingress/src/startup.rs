@@ -14,6 +14,7 @@ use jira_sync_transport::amqp::AmqpTransport;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, IngressError, extractor_error};
+use crate::limits::limit_headers;
 use crate::routes::{health, metrics, peopleforce, webhook};
 
 /// How long in-flight requests may take to finish after shutdown was asked for. A request is
@@ -52,6 +53,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub publisher: Arc<dyn Publisher>,
     pub readiness: Arc<dyn Readiness>,
+    /// One permit per publish waiting for its confirm (`ingress.max_in_flight`).
+    pub in_flight: tokio::sync::Semaphore,
 }
 
 /// A bound, running-on-poll ingress server.
@@ -86,13 +89,18 @@ impl Application {
             .local_addr()
             .map_err(|source| IngressError::Bind { addr, source })?
             .port();
+        // Explicit rather than actix's defaults: a client trickling its headers is cut off.
+        let client_request_timeout = settings.ingress.client_request_timeout;
+        let client_disconnect_timeout = settings.ingress.client_disconnect_timeout;
         let state = web::Data::new(AppState {
+            in_flight: tokio::sync::Semaphore::new(settings.ingress.max_in_flight),
             settings: Arc::new(settings),
             publisher: deps.publisher,
             readiness: deps.readiness,
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(limit_headers))
                 .app_data(state.clone())
                 .app_data(web::JsonConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
@@ -100,6 +108,8 @@ impl Application {
                 .configure(routes)
         })
         .disable_signals()
+        .client_request_timeout(client_request_timeout)
+        .client_disconnect_timeout(client_disconnect_timeout)
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)
         .map_err(|source| IngressError::Bind { addr, source })?

@@ -98,12 +98,17 @@ impl SimConfig {
     }
 }
 
-/// One Jira Cloud site (tenant).
+/// One Jira Cloud site (tenant), or a Jira Data Center instance (`data_center`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteConfig {
     /// Unique name, used by `Simulator::site`.
     pub name: String,
+    /// Simulate Jira Data Center instead of Cloud: REST v2 under `/rest/api/2` (rich text in
+    /// wiki markup, users by `name`/`key`, `/search` paged by `startAt`), `deploymentType:
+    /// "Server"`, authentication by user name and password or a personal access token, and
+    /// webhooks in Data Center's shape. Each user's `account_id` is then their user name.
+    pub data_center: bool,
     /// Fixed port; `None` (or 0) picks a free one.
     pub port: Option<u16>,
     /// Base URL written into `self` links when clients reach the site through another address.
@@ -219,6 +224,7 @@ impl Default for SiteConfig {
         let names = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         Self {
             name: String::new(),
+            data_center: false,
             port: None,
             public_url: None,
             users: Vec::new(),
@@ -243,10 +249,11 @@ impl Default for SiteConfig {
     }
 }
 
-/// A user who can authenticate with `email:api_token` over Basic auth.
+/// A user who can authenticate with `email:api_token` over Basic auth (on a Data Center site:
+/// `account_id:api_token`, or `api_token` as a Bearer personal access token).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct SimUser {
-    /// Jira Cloud account id.
+    /// Jira Cloud account id; on a Data Center site, the user name.
     pub account_id: String,
     /// Shown in user objects.
     pub display_name: String,
@@ -335,7 +342,7 @@ pub enum CustomFieldKind {
     Text,
     /// A number.
     Number,
-    /// Multi-line text: an ADF document in REST v3.
+    /// Multi-line text: an ADF document in REST v3 (wiki markup on Data Center).
     Textarea,
     /// A date, `YYYY-MM-DD`.
     Date,

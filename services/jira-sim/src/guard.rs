@@ -1,4 +1,5 @@
-//! The request guard in front of every REST route: Basic authentication, request accounting,
+//! The request guard in front of every REST route: authentication (Basic; on a Data Center
+//! site also a Bearer personal access token), request accounting,
 //! injected faults, latency, and the built-in rate limits, in that order; then the request log
 //! (method, path, status, `traceparent`, account). The control API under `/_sim/` bypasses it.
 
@@ -24,7 +25,7 @@ use crate::stats::RequestRecord;
 pub(crate) struct Actor(pub String);
 
 /// Routes that answer without credentials.
-const ANONYMOUS: &[&str] = &["/rest/api/3/serverInfo"];
+const ANONYMOUS: &[&str] = &["/rest/api/3/serverInfo", "/rest/api/2/serverInfo"];
 
 enum Plan {
     Proceed(Duration),
@@ -121,7 +122,10 @@ async fn sleep(d: Duration) {
 }
 
 fn plan(st: &mut SiteState, method: &str, path: &str, route: &str, authenticated: bool) -> Plan {
-    let is_write = !matches!(method, "GET" | "HEAD") && !route.ends_with("/search/jql");
+    // Searches are reads, whatever their method (Data Center's is `/search`).
+    let is_write = !matches!(method, "GET" | "HEAD")
+        && !route.ends_with("/search/jql")
+        && !route.ends_with("/api/2/search");
     st.stats
         .count_request(&format!("{method} {route}"), is_write);
     if !authenticated && !ANONYMOUS.contains(&route) {
@@ -164,7 +168,8 @@ fn plan(st: &mut SiteState, method: &str, path: &str, route: &str, authenticated
             latency,
         );
     }
-    if is_write && route.starts_with("/rest/api/3/issue/{id}") {
+    let issue_route = ["/rest/api/3/issue/{id}", "/rest/api/2/issue/{id}"];
+    if is_write && issue_route.iter().any(|r| route.starts_with(r)) {
         let issue = path.split('/').nth(5).and_then(|raw| st.store.find(raw));
         if let Some(id) = issue
             && let Err(wait) = st.limiter.write(id, now)
@@ -177,10 +182,14 @@ fn plan(st: &mut SiteState, method: &str, path: &str, route: &str, authenticated
     Plan::Proceed(latency)
 }
 
-/// The account of valid Basic credentials (`email:api_token`).
+/// The account of valid Basic credentials (`email:api_token`; on Data Center
+/// `name:api_token`, or the `api_token` as a Bearer personal access token).
 fn authenticate<'a>(cat: &'a Catalog, req: &ServiceRequest) -> Option<&'a str> {
     let header = req.headers().get("Authorization")?.to_str().ok()?;
     let (scheme, encoded) = header.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return (cat.authenticate_token(encoded.trim())).map(|u| u.account_id.as_str());
+    }
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }

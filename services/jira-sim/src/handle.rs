@@ -56,6 +56,11 @@ impl SiteHandle {
             .unwrap_or_default()
     }
 
+    /// Whether the site simulates Jira Data Center (REST v2 under `/rest/api/2`).
+    pub fn is_data_center(&self) -> bool {
+        self.site.cat.data_center
+    }
+
     /// The configured users (with their API tokens).
     pub fn users(&self) -> &[SimUser] {
         &self.site.cat.users

@@ -5,7 +5,9 @@
 //! enhanced JQL search) with Jira's paths, status codes, JSON shapes and error bodies, checks
 //! Basic auth, and sends signed webhooks shaped like Jira's with Jira's retry policy. A control
 //! API under `/_sim/` (and [`SiteHandle`] in-process) registers webhooks, injects faults and
-//! rate limits, seeds issues in bulk, and exposes counters and recent requests.
+//! rate limits, seeds issues in bulk, and exposes counters and recent requests. A site with
+//! [`SiteConfig::data_center`] set speaks Jira Data Center's REST v2 instead (wiki markup,
+//! users by name and key, offset search, Data Center webhooks) over the same store.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,6 +28,7 @@ pub mod cli;
 mod clock;
 pub mod config;
 mod control;
+mod dialect;
 mod error;
 mod faults;
 mod guard;

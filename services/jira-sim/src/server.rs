@@ -85,12 +85,13 @@ impl Simulator {
             );
             sim.tasks.push(tokio::spawn(sender));
             let data = web::Data::from(Arc::clone(&site));
+            let data_center = site_cfg.data_center;
             let server = HttpServer::new(move || {
                 App::new()
                     .app_data(data.clone())
                     .app_data(web::PayloadConfig::new(MAX_BODY))
                     .wrap(from_fn(guard))
-                    .configure(crate::routes::configure)
+                    .configure(|cfg| crate::routes::configure(cfg, data_center))
                     .configure(crate::control::configure)
                     .default_service(web::to(crate::routes::unknown))
             })

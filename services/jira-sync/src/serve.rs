@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use jira_sync_ingress::{IngressDeps, StoreReadiness};
 use jira_sync_settings::Settings;
@@ -119,13 +120,24 @@ impl Serve {
     /// repairs what webhooks miss. Its leader locks and content hashes are the store's, so it
     /// runs on SQLite as on PostgreSQL.
     async fn add_poller(&mut self, settings: Settings) -> Result<(), StartError> {
-        let app = jira_sync_poller::startup::Application::build_with(
+        // On PostgreSQL its leader locks get connections of their own: held for as long as
+        // it leads, they would otherwise take the lock connections the worker needs.
+        let leaders = match self.backends.postgres() {
+            Some(_) => Some(
+                (jira_sync_poller::leader_store(&settings).await).map_err(StartError::Poller)?,
+            ),
+            None => None,
+        };
+        let mut app = jira_sync_poller::startup::Application::build_with(
             settings,
             self.backends.store(),
             self.backends.publisher(),
         )
         .await
         .map_err(StartError::Poller)?;
+        if let Some(leaders) = leaders {
+            app = app.with_leader_store(Arc::new(leaders));
+        }
         self.ports.poller = Some(app.port());
         self.roles.push(Role {
             name: "poller",

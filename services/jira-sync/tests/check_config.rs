@@ -164,3 +164,50 @@ async fn the_binary_exits_non_zero_on_problems_and_2_on_an_invalid_config() {
     );
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_data_center_endpoint_is_checked_live_with_its_user_name_and_password() {
+    let mut b = jira_sync_jira_sim::SiteConfig::named("b");
+    b.data_center = true;
+    let config = jira_sync_jira_sim::SimConfig {
+        sites: vec![jira_sync_jira_sim::SiteConfig::named("a"), b],
+        ..jira_sync_jira_sim::SimConfig::default()
+    };
+    let sim = jira_sync_jira_sim::Simulator::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("start the Jira simulator: {e}"));
+    let scratch = Scratch::new("check-dc");
+    let cloud_b = "kind = \"jira_cloud\"\nbase_url = \"{b}\"\nemail = \"bot@b.example.com\"\n\
+                   api_token = \"b-bot-token\"";
+    let dc_b = "kind = \"jira_data_center\"\nbase_url = \"{b}\"\nusername = \"b-bot-0001\"\n\
+                password = \"{password}\"";
+    let base_url = support::site(&sim, "b").base_url();
+    let config = |password: &str| {
+        let from = cloud_b.replace("{b}", &base_url);
+        let to = dc_b
+            .replace("{b}", &base_url)
+            .replace("{password}", password);
+        let text = support::embedded_config(&sim, 0, &scratch.path().join("data"), "");
+        assert!(
+            text.contains(&from),
+            "the support config names jira-b as expected"
+        );
+        write_config(&scratch, &text.replace(&from, &to))
+    };
+
+    let (code, out, err) = check(&config("b-bot-token")).await;
+    assert_eq!(code, ExitCode::SUCCESS, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("endpoints.jira-b: authenticated as jira-sync bot"),
+        "{out}"
+    );
+    let (code, out, _) = check(&config("wrong")).await;
+    assert_ne!(code, ExitCode::SUCCESS, "{out}");
+    assert_eq!(
+        problems(&out),
+        [
+            "endpoints.jira-b.password: authentication failed (401): the site refused this user name and password"
+        ]
+    );
+    sim.stop().await;
+}

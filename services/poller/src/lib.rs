@@ -28,7 +28,7 @@ mod timefmt;
 pub use error::{RunError, StartupError};
 pub use observe::{PageEvent, PollerHandle, RunObserver, RunOutcome, RunReport, ScheduleStatus};
 pub use schedule::{Job, Schedule};
-pub use startup::Application;
+pub use startup::{Application, leader_store};
 
 /// The JQL of an incremental search from a given time.
 pub use jobs::incremental_jql;

@@ -129,11 +129,11 @@ base_url = "https://a.example.net"
 email = "a@example.com"
 api_token = "t"
 
+# A Data Center site is polled like a Cloud one.
 [endpoints.jira-b]
-kind = "jira_cloud"
-base_url = "https://b.example.net"
-email = "b@example.com"
-api_token = "t"
+kind = "jira_data_center"
+base_url = "https://jira.b.example.net"
+pat = "t"
 
 [endpoints.pf]
 kind = "peopleforce"

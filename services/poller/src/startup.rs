@@ -10,7 +10,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use jira_sync_jira_client::{JiraClient, JiraClientConfig};
 use jira_sync_peopleforce_client::{PeopleForceClient, PeopleForceConfig};
-use jira_sync_settings::{EndpointKind, Settings};
+use jira_sync_settings::{DatabaseSettings, EndpointKind, Settings};
 use jira_sync_store::{PgStore, Store};
 use jira_sync_transport::{AmqpTransport, Publisher};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +36,20 @@ pub struct Application {
     handle: PollerHandle,
 }
 
+/// A PostgreSQL store of its own for the leader locks of the schedules `settings` plans: one
+/// lock connection per schedule, whatever `database.max_connections` says (see
+/// [`Application::with_leader_store`]).
+pub async fn leader_store(settings: &Settings) -> Result<PgStore, StartupError> {
+    let schedules = u32::try_from(plan(settings).len()).unwrap_or(u32::MAX);
+    let database = DatabaseSettings {
+        max_connections: schedules.saturating_add(1),
+        ..settings.database.clone()
+    };
+    PgStore::connect(&database)
+        .await
+        .map_err(StartupError::Store)
+}
+
 impl Application {
     /// Connects to PostgreSQL (migrating it) and RabbitMQ (declaring the topology) from
     /// `settings`, failing fast when either is unreachable, then builds as
@@ -44,12 +58,24 @@ impl Application {
         let store = PgStore::connect(&settings.database)
             .await
             .map_err(StartupError::Store)?;
+        let leaders = leader_store(&settings).await?;
         let transport = AmqpTransport::new(&settings.amqp).map_err(StartupError::Transport)?;
         transport
             .declare_topology()
             .await
             .map_err(StartupError::Transport)?;
-        Self::build_with(settings, Arc::new(store), transport.publisher()).await
+        let app = Self::build_with(settings, Arc::new(store), transport.publisher()).await?;
+        Ok(app.with_leader_store(Arc::new(leaders)))
+    }
+
+    /// Takes leader locks on `store` instead of the store of [`Application::build_with`]. On
+    /// PostgreSQL a leader lock holds a connection for as long as the replica leads, one per
+    /// schedule: on the shared store they would take every lock connection the worker's entity
+    /// locks need (in `serve`) or exceed `database.max_connections` and leave schedules
+    /// leaderless. Give it [`leader_store`].
+    pub fn with_leader_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.elector = Elector::new(store);
+        self
     }
 
     /// Builds with the store and publisher given (tests, the all-in-one binary), on either

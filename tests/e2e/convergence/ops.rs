@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use jira_sync_jira_client::{Issue, SearchRequest};
 use jira_sync_tests::SiteActor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::common::adf;
+pub use crate::common::check::{comment_token, list_issues};
 
 /// The kinds of operations, with their weights.
 pub const KINDS: [(&str, u32); 11] = [
@@ -52,17 +52,6 @@ pub struct Person {
     issues: Vec<String>,
     serial: u64,
     tally: Tally,
-}
-
-/// The comment token of a body: `cmt:<origin>:v<n>` (the copy header is ignored).
-pub fn comment_token(body: &Value) -> Option<String> {
-    let text = body.to_string();
-    let start = text.find("cmt:")?;
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-')
-        .collect();
-    Some(token)
 }
 
 impl Person {
@@ -233,29 +222,5 @@ impl Person {
             .update_comment(&id, &comment, &adf(&edited))
             .await)
             .is_ok()
-    }
-}
-
-/// Every issue of the actor's project, with the sync marker.
-pub async fn list_issues(actor: &SiteActor) -> Vec<Issue> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
-        let page = actor
-            .client
-            .search_jql(&SearchRequest {
-                jql: format!("project = {}", actor.project),
-                fields: vec!["summary".into()],
-                properties: vec!["jira-sync.origin".into()],
-                max_results: 100,
-                next_page_token: token.take(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("search {}: {e}", actor.project));
-        all.extend(page.issues);
-        if page.is_last || page.next_page_token.is_none() {
-            return all;
-        }
-        token = page.next_page_token;
     }
 }

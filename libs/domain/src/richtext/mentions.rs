@@ -3,7 +3,7 @@
 //! and turns a mention of someone without a counterpart into the plain text `@Name`, which is
 //! what a reader there can make sense of. Everything else passes through untouched.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::text::mention_text;
 
@@ -48,9 +48,19 @@ pub fn rewrite_mentions(doc: &Value, map: &dyn Fn(&str) -> Option<String>) -> Va
                 .unwrap_or_default();
             match map(id) {
                 Some(new_id) => {
-                    let mut copy = doc.clone();
-                    copy["attrs"]["id"] = json!(new_id);
-                    copy
+                    // `attrs` is whatever the document holds: replaced by an object when it is
+                    // not one (indexing a non-object `Value` mutably would panic).
+                    let mut copy = obj.clone();
+                    let attrs = copy
+                        .entry("attrs")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if !attrs.is_object() {
+                        *attrs = Value::Object(Map::new());
+                    }
+                    if let Value::Object(attrs) = attrs {
+                        attrs.insert("id".into(), json!(new_id));
+                    }
+                    Value::Object(copy)
                 }
                 None => json!({"type": "text", "text": mention_text(id, text)}),
             }
@@ -90,6 +100,21 @@ mod tests {
         );
         assert_eq!(content[3], json!({"type": "text", "text": "@Bob"}));
         assert_eq!(content[0], json!({"type": "text", "text": "Hi "}));
+    }
+
+    #[test]
+    fn a_mention_whose_attrs_are_not_an_object_is_rewritten_without_panicking() {
+        // Found by the fuzz test: `copy["attrs"]["id"] = ..` panicked on such a node.
+        for attrs in [json!(false), json!("x"), json!([1]), json!(7)] {
+            let doc = json!({"type": "doc", "content": [{"type": "mention", "attrs": attrs}]});
+            let out = rewrite_mentions(&doc, &|_| Some("b-1".to_owned()));
+            assert_eq!(
+                out["content"][0],
+                json!({"type": "mention", "attrs": {"id": "b-1"}})
+            );
+            let out = rewrite_mentions(&doc, &|_| None);
+            assert_eq!(out["content"][0], json!({"type": "text", "text": "@"}));
+        }
     }
 
     #[test]

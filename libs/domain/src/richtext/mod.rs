@@ -24,6 +24,18 @@ mod tests;
 
 use serde_json::Value;
 
+/// How deep the markup parsers nest quotes, lists and links. Deeper markup is read as text, so
+/// that hostile input (a line of 100,000 `>`) cannot exhaust the stack; ADF needs no such limit
+/// as its JSON parser stops at 128 levels.
+pub(crate) const MAX_NESTING: usize = 32;
+
+/// Text with every line ending (`\r\n`, and a lone `\r` too) as `\n`. Only turning `\r\n`
+/// into `\n` left a `\r` before a newline that a second trip turned into a line ending again:
+/// the conversions were not stable.
+pub(crate) fn unify_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// A block node of the supported subset, or any other ADF block kept as it is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {

@@ -2,6 +2,8 @@
 //! mark openers and closers, hard breaks, finished groups), where openers that never got their
 //! closer turn back into literal text, folded into inline nodes with their marks.
 
+use std::collections::HashSet;
+
 use super::{Inline, Marks};
 
 /// A mark a delimiter can open or close.
@@ -37,7 +39,8 @@ pub(crate) enum Piece {
 pub(crate) struct Openers {
     stack: Vec<(usize, Mark, char)>,
     next_id: usize,
-    matched: Vec<usize>,
+    /// A set: `build` looks up every opener, and a list made that quadratic.
+    matched: HashSet<usize>,
 }
 
 impl Openers {
@@ -64,7 +67,7 @@ impl Openers {
     /// Closes the innermost delimiter; returns its piece.
     pub fn close_top(&mut self) -> Option<Piece> {
         let (id, _, _) = self.stack.pop()?;
-        self.matched.push(id);
+        self.matched.insert(id);
         Some(Piece::Close { id })
     }
 

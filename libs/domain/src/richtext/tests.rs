@@ -271,3 +271,89 @@ fn nodes_outside_the_subset_survive_adf_and_become_text_elsewhere() {
     assert_eq!(markdown::from_adf(&doc), "Heads up");
     assert_eq!(text::from_adf(&doc), "Heads up");
 }
+
+/// How deep quotes and lists nest in `blocks`.
+fn nesting(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::Blockquote(inner) => 1 + nesting(inner),
+            Block::BulletList(items) | Block::OrderedList(_, items) => {
+                1 + items.iter().map(|i| nesting(&i.blocks)).max().unwrap_or(0)
+            }
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn hostile_nesting_is_read_as_text_past_the_limit_instead_of_exhausting_the_stack() {
+    // Each of these overflowed the stack (an abort, not a panic) before the nesting limit.
+    let quotes = format!("{} deep", ">".repeat(100_000));
+    let blocks = markdown::to_blocks(&quotes);
+    assert_eq!(nesting(&blocks), MAX_NESTING);
+    let lists = format!("{}deep", "- ".repeat(50_000));
+    assert_eq!(nesting(&markdown::to_blocks(&lists)), MAX_NESTING);
+    let links = format!("{}a{}", "[".repeat(20_000), "](x)".repeat(20_000));
+    let adf = markdown::to_adf(&links);
+    assert!(adf::is_doc(&adf));
+
+    let wiki_quotes = "{quote}\n".repeat(50_000);
+    assert!(nesting(&wiki::to_blocks(&wiki_quotes)) <= MAX_NESTING);
+    let wiki_list = format!("{} deep", "*".repeat(100_000));
+    assert_eq!(
+        wiki::to_blocks(&wiki_list).len(),
+        1,
+        "one paragraph, not a list"
+    );
+    let ok_list = format!("{} deep", "*".repeat(MAX_NESTING));
+    assert_eq!(nesting(&wiki::to_blocks(&ok_list)), MAX_NESTING);
+}
+
+#[test]
+fn unclosed_brackets_and_delimiters_are_text_and_parse_in_one_pass() {
+    // Each `[` used to search to the end of the text for its `]`: quadratic, minutes here.
+    let brackets = "[".repeat(100_000);
+    assert_eq!(
+        markdown::to_blocks(&brackets),
+        vec![Block::Paragraph(vec![Inline::plain(brackets.clone())])]
+    );
+    assert_eq!(
+        wiki::to_blocks(&brackets),
+        vec![Block::Paragraph(vec![Inline::plain(brackets.clone())])]
+    );
+    let targets = "[a](".repeat(25_000);
+    assert_eq!(markdown::to_blocks(&targets).len(), 1);
+    let code = "{{".repeat(50_000);
+    assert_eq!(
+        wiki::to_blocks(&code),
+        vec![Block::Paragraph(vec![Inline::plain(code.clone())])]
+    );
+    // Unmatched wiki delimiters: every opener used to be looked up in a list.
+    let stars = "*a ".repeat(30_000);
+    assert_eq!(wiki::to_blocks(&stars).len(), 1);
+    // A link is still found after a long run of unclosed brackets.
+    let late = format!("{}[site](https://x.example)", "[".repeat(1_000));
+    let Block::Paragraph(inlines) = &markdown::to_blocks(&late)[0] else {
+        panic!("a paragraph");
+    };
+    assert!(
+        matches!(inlines.last(), Some(Inline::Text { text, marks }) if text == "site" && marks.link.as_deref() == Some("https://x.example"))
+    );
+}
+
+#[test]
+fn a_lone_carriage_return_is_a_line_ending_so_plain_text_is_stable_after_one_trip() {
+    // Found by the fuzz test: `\r\r\n\n` lost one `\r` per trip (only `\r\n` was a line end).
+    let text = "in\r\r\r\n\nnext\rline";
+    let once = text::from_adf(&text::to_adf(text));
+    assert_eq!(once, "in\n\nnext\nline");
+    assert_eq!(text::from_adf(&text::to_adf(&once)), once);
+    assert_eq!(
+        markdown::to_blocks("a\rb"),
+        markdown::to_blocks("a\nb"),
+        "markdown reads a lone CR as a newline"
+    );
+    assert_eq!(wiki::to_blocks("a\rb"), wiki::to_blocks("a\nb"));
+}

@@ -9,7 +9,7 @@ use super::{Block, Inline, ListItem};
 /// A document holding `text`: one paragraph per blank-line-separated chunk, hard breaks for
 /// single newlines. Empty text gives an empty document.
 pub fn to_blocks(text: &str) -> Vec<Block> {
-    let text = text.replace("\r\n", "\n");
+    let text = super::unify_newlines(text);
     text.split("\n\n")
         .map(|chunk| chunk.trim_matches('\n'))
         .filter(|chunk| !chunk.trim().is_empty())

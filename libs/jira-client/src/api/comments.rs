@@ -1,4 +1,7 @@
-//! Issue comments (bodies in Atlassian Document Format) and comment entity properties.
+//! Issue comments (bodies in Atlassian Document Format; wiki markup on the wire to Data
+//! Center) and comment entity properties.
+
+use std::borrow::Cow;
 
 use reqwest::Method;
 use serde::Serialize;
@@ -6,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::issues::names_a_property;
 use crate::client::{Call, JiraClient, path_arg};
+use crate::dc::{comment_from_dc, wiki_of};
 use crate::error::JiraError;
 use crate::model::{Comment, EntityProperty, PageOfComments, PropertyBody};
 
@@ -16,7 +20,7 @@ const MAX_PAGES: usize = 1000;
 
 #[derive(Serialize)]
 struct NewComment<'a> {
-    body: &'a Value,
+    body: Cow<'a, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     visibility: Option<&'a Value>,
     #[serde(skip_serializing_if = "<[EntityProperty]>::is_empty")]
@@ -37,7 +41,16 @@ impl JiraClient {
                 .query("maxResults", page_size.to_string())
                 .query("orderBy", "created")
                 .query("expand", "properties");
-            let page: PageOfComments = self.execute(call).await?.json()?;
+            let answer = self.execute(call).await?;
+            let page: PageOfComments = if self.is_data_center() {
+                answer.json_with(|v| {
+                    if let Some(Value::Array(comments)) = v.get_mut("comments") {
+                        comments.iter_mut().for_each(comment_from_dc);
+                    }
+                })?
+            } else {
+                answer.json()?
+            };
             let got = page.comments.len();
             all.extend(page.comments);
             let done = match page.total {
@@ -79,11 +92,12 @@ impl JiraClient {
         )
         .writes(id_or_key)
         .json(&NewComment {
-            body,
+            body: self.body_for_site(body),
             visibility,
             properties,
         })?;
-        self.execute(call).await?.json()
+        let answer = self.execute(call).await?;
+        self.decode_comment(&answer)
     }
 
     /// `PUT /rest/api/3/issue/{idOrKey}/comment/{id}?notifyUsers=false`.
@@ -104,8 +118,9 @@ impl JiraClient {
         )
         .query("notifyUsers", "false")
         .writes(id_or_key)
-        .json(&json!({ "body": body }))?;
-        self.execute(call).await?.json()
+        .json(&json!({ "body": self.body_for_site(body) }))?;
+        let answer = self.execute(call).await?;
+        self.decode_comment(&answer)
     }
 
     /// `DELETE /rest/api/3/issue/{idOrKey}/comment/{id}`. A 404 on a retry counts as done.
@@ -143,6 +158,17 @@ impl JiraClient {
             Ok(answer) => Ok(Some(answer.json::<PropertyBody>()?.value)),
             Err(e) if e.is_not_found() && names_a_property(&e) => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+}
+
+impl JiraClient {
+    /// A comment body as this site takes it: ADF, or wiki markup on Data Center.
+    fn body_for_site<'b>(&self, body: &'b Value) -> Cow<'b, Value> {
+        if self.is_data_center() && body.is_object() {
+            Cow::Owned(Value::String(wiki_of(body)))
+        } else {
+            Cow::Borrowed(body)
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Issues: the caller (`myself`), get, create, edit, delete, transitions and issue entity
 //! properties.
 
+use std::borrow::Cow;
+
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::client::{Call, JiraClient, path_arg};
+use crate::dc::fields_to_dc;
 use crate::error::JiraError;
 use crate::model::{CreateIssue, CreatedIssue, Issue, PropertyBody, Transition, Transitions, User};
 
@@ -13,9 +16,8 @@ const ISSUE: &str = "issue id or key";
 impl JiraClient {
     /// `GET /rest/api/3/myself`: the account the token belongs to (also a credentials check).
     pub async fn myself(&self) -> Result<User, JiraError> {
-        self.execute(Call::new(Method::GET, &["myself"]))
-            .await?
-            .json()
+        let answer = self.execute(Call::new(Method::GET, &["myself"])).await?;
+        self.decode_user(&answer)
     }
 
     /// `GET /rest/api/3/issue/{idOrKey}`. Empty `fields` means Jira's default (all fields);
@@ -33,7 +35,8 @@ impl JiraClient {
         if !properties.is_empty() {
             call = call.query("properties", properties.join(","));
         }
-        self.execute(call).await?.json()
+        let issue = self.execute(call).await?.json()?;
+        self.cloud_issue(issue).await
     }
 
     /// `POST /rest/api/3/issue`, with entity properties set atomically.
@@ -42,8 +45,19 @@ impl JiraClient {
     /// reach Jira (connection error) or was refused unprocessed (429). After a timeout or a 5xx
     /// ([`JiraError::outcome_unknown`]) the issue may exist: look it up by its marker property
     /// before creating again.
+    ///
+    /// Data Center takes entity properties in the create body as Cloud does (its `IssueUpdate`
+    /// schema has `properties` since Jira 7), so the marker is atomic there too.
     pub async fn create_issue(&self, request: &CreateIssue) -> Result<CreatedIssue, JiraError> {
-        let call = Call::new(Method::POST, &["issue"]).json(request)?;
+        let call = Call::new(Method::POST, &["issue"]);
+        let call = if self.is_data_center() {
+            call.json(&CreateIssue {
+                fields: fields_to_dc(&request.fields),
+                properties: request.properties.clone(),
+            })?
+        } else {
+            call.json(request)?
+        };
         self.execute(call).await?.json()
     }
 
@@ -57,7 +71,7 @@ impl JiraClient {
         let call = Call::new(Method::PUT, &["issue", path_arg(ISSUE, id_or_key)?])
             .query("notifyUsers", "false")
             .writes(id_or_key)
-            .json(&json!({ "fields": fields }))?;
+            .json(&json!({ "fields": self.fields_for_site(fields) }))?;
         self.execute(call).await.map(drop)
     }
 
@@ -90,7 +104,7 @@ impl JiraClient {
     ) -> Result<(), JiraError> {
         let mut body = json!({ "transition": { "id": transition_id } });
         if let Some(fields) = fields {
-            body["fields"] = Value::Object(fields.clone());
+            body["fields"] = Value::Object(self.fields_for_site(fields).into_owned());
         }
         let call = Call::new(
             Method::POST,
@@ -153,6 +167,17 @@ impl JiraClient {
         .writes(id_or_key)
         .json(value)?;
         self.execute(call).await.map(drop)
+    }
+}
+
+impl JiraClient {
+    /// Issue fields as this site takes them (Data Center: wiki markup, users by name).
+    fn fields_for_site<'f>(&self, fields: &'f Map<String, Value>) -> Cow<'f, Map<String, Value>> {
+        if self.is_data_center() {
+            Cow::Owned(fields_to_dc(fields))
+        } else {
+            Cow::Borrowed(fields)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Users: look-ups by account id and by display name or e-mail (for mapping people between
-//! sites).
+//! sites). On Data Center the account id is the user name (`?username=`).
 
 use reqwest::Method;
 
@@ -14,16 +14,32 @@ impl JiraClient {
     /// `GET /rest/api/3/user/search?query=`: active users whose display name or e-mail starts
     /// with `query`. E-mail addresses show only where the users' profile visibility allows.
     #[tracing::instrument(skip_all)]
+    ///
+    /// Data Center: `GET /rest/api/2/user/search?username=`, which matches user names, display
+    /// names and e-mail addresses.
     pub async fn search_users(&self, query: &str) -> Result<Vec<User>, JiraError> {
+        let name = if self.is_data_center() {
+            "username"
+        } else {
+            "query"
+        };
         let call = Call::new(Method::GET, &["user", "search"])
-            .query("query", query)
+            .query(name, query)
             .query("maxResults", USER_SEARCH_MAX.to_string());
-        self.execute(call).await?.json()
+        let answer = self.execute(call).await?;
+        self.decode_users(&answer)
     }
 
-    /// `GET /rest/api/3/user?accountId=`: one user (404 when unknown).
+    /// `GET /rest/api/3/user?accountId=` (Data Center: `?username=`): one user (404 when
+    /// unknown).
     pub async fn user(&self, account_id: &str) -> Result<User, JiraError> {
-        let call = Call::new(Method::GET, &["user"]).query("accountId", account_id);
-        self.execute(call).await?.json()
+        let name = if self.is_data_center() {
+            "username"
+        } else {
+            "accountId"
+        };
+        let call = Call::new(Method::GET, &["user"]).query(name, account_id);
+        let answer = self.execute(call).await?;
+        self.decode_user(&answer)
     }
 }

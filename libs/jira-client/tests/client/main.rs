@@ -6,6 +6,7 @@
 
 mod breaker;
 mod catalog;
+mod data_center;
 mod operations;
 mod resilience;
 mod secrets;

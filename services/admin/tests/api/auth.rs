@@ -76,3 +76,64 @@ async fn either_configured_key_is_accepted_and_unknown_paths_stay_hidden_behind_
     assert_eq!(document.json, super::schema::document());
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_request_leaks_neither_the_keys_nor_what_it_would_have_read() {
+    use sha2::{Digest, Sha256};
+    let env = TestEnv::start().await;
+    let wrong = "wrong-admin-key-0123456789";
+    // A near miss of a configured key, a wrong key, none, and a non-ASCII header.
+    let near = format!("{}X", &KEY[..KEY.len() - 1]);
+    let garbage = reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe")
+        .unwrap_or_else(|e| panic!("obs-text is a valid header value: {e}"));
+    let bearer = |key: &str| {
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+            .unwrap_or_else(|e| panic!("a header value: {e}"))
+    };
+    let attempts = [
+        None,
+        Some(bearer(wrong)),
+        Some(bearer(&near)),
+        Some(garbage),
+    ];
+    let mut secrets: Vec<String> = [KEY, OTHER_KEY, wrong, near.as_str()]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for key in [KEY, OTHER_KEY] {
+        let digest = Sha256::digest(key.as_bytes());
+        secrets.push(digest.iter().map(|b| format!("{b:02x}")).collect());
+        secrets.push(key[..12].to_owned());
+    }
+    for (path, method) in [
+        ("/api/v1/links", Method::GET),
+        ("/api/v1/dead-letters", Method::GET),
+        ("/api/v1/sync", Method::POST),
+    ] {
+        for authorization in &attempts {
+            let mut request = env.request(method.clone(), path);
+            if let Some(value) = authorization {
+                request = request.header("Authorization", value.clone());
+            }
+            let reply = Reply::read(request).await;
+            assert_eq!(reply.status, 401, "{path}: {:?}", reply.json);
+            let body = reply.json.to_string();
+            let headers = format!("{:?}", reply.headers);
+            for secret in &secrets {
+                assert!(!body.contains(secret.as_str()), "{path}: {body}");
+                assert!(!headers.contains(secret.as_str()), "{path}: {headers}");
+            }
+            // The body says what to send, nothing about what is configured or stored.
+            assert_eq!(
+                reply.json.as_object().map(|o| o.len()),
+                Some(2),
+                "{path}: {body}"
+            );
+            assert!(
+                !body.contains("ACME") && !body.contains("a-to-b"),
+                "{path}: {body}"
+            );
+        }
+    }
+    env.stop().await;
+}

@@ -19,6 +19,7 @@ fn request_envelope() -> Envelope {
         issue_key: None,
         trigger: Trigger::Webhook {
             event: "jira:issue_updated".into(),
+            actor: None,
         },
         delivery_id: DeliveryId::generate(),
         event_at: None,

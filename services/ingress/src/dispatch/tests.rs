@@ -65,6 +65,7 @@ fn decode(envelope: &Envelope) -> ReconcileRequest {
 #[test]
 fn an_issue_event_becomes_one_request_per_matching_connection() {
     let body = r#"{"timestamp":1550286601840,"webhookEvent":"jira:issue_updated",
+        "user":{"accountId":"acc-alice"},
         "issue":{"id":"10040","key":"TES-41","fields":{"project":{"key":"TES"}}}}"#;
     let Ok(Plan::Publish { event, envelopes }) = plan(&verified(body), &settings(), &delivery())
     else {
@@ -80,7 +81,8 @@ fn an_issue_event_becomes_one_request_per_matching_connection() {
         assert_eq!(
             request.trigger,
             Trigger::Webhook {
-                event: "jira:issue_updated".into()
+                event: "jira:issue_updated".into(),
+                actor: Some("acc-alice".into()),
             }
         );
         assert_eq!(

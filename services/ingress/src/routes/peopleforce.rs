@@ -1,8 +1,8 @@
 //! `POST /webhooks/peopleforce/{endpoint}`: authenticate and acknowledge a PeopleForce webhook.
 //!
-//! The order is the Jira route's: find the endpoint (it must be of kind `peopleforce`), bound
-//! the body, verify `X-PeopleForce-Signature` over the raw bytes, and only then parse. The body
-//! is `{"action": "<topic>", "data": {...}}`. PeopleForce publishes no task topics, so tasks are
+//! The order is the Jira route's: find the endpoint (it must be of kind `peopleforce`), check
+//! the media type, bound the body, verify `X-PeopleForce-Signature` over the raw bytes, and only
+//! then parse. The body is `{"action": "<topic>", "data": {...}}`. PeopleForce publishes no task topics, so tasks are
 //! found by the poller's scans. An employee topic (`employee_*`) is a trigger: a changed e-mail
 //! changes which Jira user the employee's work maps to, so one request per connection of the
 //! endpoint asks the worker to reconcile the linked tasks assigned to `data.id` (published with
@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::error::ApiError;
-use crate::routes::webhook::{find_endpoint, incoming_trace_context, publish, read_body};
+use crate::routes::webhook::{
+    find_endpoint, incoming_trace_context, publish, read_body, require_json,
+};
 use crate::startup::AppState;
 use crate::verify::{Sender, verify_from};
 
@@ -28,15 +30,16 @@ const EMPLOYEE_TOPIC_PREFIX: &str = "employee_";
 
 /// The part of a PeopleForce webhook the ingress reads.
 #[derive(Debug, Deserialize)]
-struct PeopleforceWebhook {
-    action: String,
+pub struct PeopleforceWebhook {
+    /// The topic, e.g. `employee_update`.
+    pub action: String,
     #[serde(default)]
     data: Option<Value>,
 }
 
 impl PeopleforceWebhook {
     /// `data.id` of an employee topic, a number or a numeric string.
-    fn employee_id(&self) -> Result<String, ApiError> {
+    pub fn employee_id(&self) -> Result<String, ApiError> {
         let id = self.data.as_ref().and_then(|d| d.get("id"));
         let id = match id {
             Some(Value::Number(n)) => n.as_u64().map(|n| n.to_string()),
@@ -52,6 +55,17 @@ impl PeopleforceWebhook {
             ))
         })
     }
+}
+
+/// Parses the part of a (verified) PeopleForce webhook body the ingress reads.
+pub fn parse(body: &[u8]) -> Result<PeopleforceWebhook, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("not a PeopleForce webhook: {e}")))
+}
+
+/// Whether a topic is about employees (a trigger); any other topic is ignored.
+pub fn is_employee_topic(action: &str) -> bool {
+    action.starts_with(EMPLOYEE_TOPIC_PREFIX)
 }
 
 /// Receives one PeopleForce webhook; failures are counted in `events_rejected_total{reason}`.
@@ -90,13 +104,13 @@ async fn handle(
     let span = tracing::Span::current();
     span.record("endpoint", endpoint.as_str());
 
+    require_json(req)?;
     let body = read_body(req, payload, state.settings.ingress.max_body_bytes).await?;
     let verified = verify_from(Sender::Peopleforce, endpoint, auth, req.headers(), body)?;
-    let hook: PeopleforceWebhook = serde_json::from_slice(verified.body())
-        .map_err(|e| ApiError::BadRequest(format!("not a PeopleForce webhook: {e}")))?;
+    let hook = parse(verified.body())?;
     span.record("event", hook.action.as_str());
 
-    if hook.action.starts_with(EMPLOYEE_TOPIC_PREFIX) {
+    if is_employee_topic(&hook.action) {
         let employee = hook.employee_id()?;
         let envelopes = employee_requests(state, endpoint, &hook.action, &employee)?;
         let count = envelopes.len();
@@ -140,6 +154,7 @@ fn employee_requests(
             issue_key: None,
             trigger: Trigger::Webhook {
                 event: action.to_owned(),
+                actor: None,
             },
             delivery_id: delivery_id.clone(),
             event_at: None,

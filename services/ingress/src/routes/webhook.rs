@@ -1,12 +1,12 @@
 //! `POST /webhooks/jira/{endpoint}`: authenticate, route and publish a Jira webhook.
 //!
-//! Order matters: find the endpoint, bound the body, verify the signature over the raw bytes,
-//! and only then parse. Nothing is published for a refused request; a 202 is sent only once the
+//! Order matters: find the endpoint, check the declared media type, bound the body, verify the
+//! signature over the raw bytes, and only then parse. Nothing is published for a refused request; a 202 is sent only once the
 //! broker confirmed every message, so a 503 makes Jira retry rather than lose the event.
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use jira_sync_domain::{DeliveryId, EndpointId};
@@ -59,6 +59,7 @@ async fn handle(
     let span = tracing::Span::current();
     span.record("endpoint", endpoint.as_str());
 
+    require_json(req)?;
     let body = read_body(req, payload, state.settings.ingress.max_body_bytes).await?;
     let verified = verify(endpoint, auth, req.headers(), body)?;
     let delivery = delivery_id(req)?;
@@ -116,6 +117,31 @@ pub(crate) fn find_endpoint<'s>(
         .ok_or(ApiError::UnknownEndpoint)
 }
 
+/// Refuses a body declared as anything but JSON (`application/json`, or a `+json` type) with
+/// 415. Jira and PeopleForce send `application/json`; a request without `Content-Type` is read
+/// as JSON too (the signature, not the header, vouches for the body), so a relay that drops
+/// the header does not lose events.
+pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(value) = req.headers().get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    let json = essence.as_deref().is_some_and(|t| {
+        t == "application/json"
+            || t.strip_prefix("application/")
+                .is_some_and(|sub| sub.ends_with("+json"))
+    });
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
 /// Reads the body, refusing it as soon as it is known to exceed `limit`: up front from
 /// `Content-Length`, and while reading for chunked bodies or lying headers.
 pub(crate) async fn read_body(
@@ -152,11 +178,17 @@ fn delivery_id(req: &HttpRequest) -> Result<DeliveryId, ApiError> {
 
 /// Publishes one message and waits for the broker's confirm. The transport bounds that wait by
 /// `amqp.confirm_timeout` itself; the outer bound (one second later, so the transport's own
-/// error normally wins) guarantees a timely 503 even if a connection attempt hangs.
+/// error normally wins) guarantees a timely 503 even if a connection attempt hangs. When
+/// `ingress.max_in_flight` publishes are already waiting, it refuses at once (503, overloaded).
 pub(crate) async fn publish(
     state: &AppState,
     mut envelope: jira_sync_transport::Envelope,
 ) -> Result<(), ApiError> {
+    let retry_after = state.settings.ingress.unavailable_retry_after;
+    let _permit = state
+        .in_flight
+        .try_acquire()
+        .map_err(|_| ApiError::Overloaded { retry_after })?;
     // The worker continues from this span: webhook -> publish -> consume, one per message.
     let span = tracing::info_span!("publish", message_id = %envelope.message_id);
     let context = span.in_scope(jira_sync_telemetry::current_trace_context);
@@ -164,7 +196,6 @@ pub(crate) async fn publish(
         envelope.trace_context = context;
     }
     let timeout = state.settings.amqp.confirm_timeout + std::time::Duration::from_secs(1);
-    let retry_after = state.settings.ingress.unavailable_retry_after;
     let outcome = tokio::time::timeout(timeout, state.publisher.publish(envelope))
         .instrument(span)
         .await;

@@ -7,6 +7,8 @@ mod broker;
 mod errors;
 mod health;
 mod helpers;
+mod hostile;
+mod overload;
 mod peopleforce;
 mod proxy;
 mod webhook;

@@ -180,6 +180,19 @@ impl Resolved {
         a.1.cmp(&b.1)
     }
 
+    /// Data Center's offset paging: the matching issue ids from `start`, at most `max` of
+    /// them, and how many match in all.
+    pub fn offset(&self, store: &Store, now: i64, start: usize, max: usize) -> (Vec<u64>, usize) {
+        let mut hits: Vec<(Vec<SortVal>, u64)> = (store.issues.values())
+            .filter(|i| self.matches(i, now))
+            .map(|i| (self.sort_vals(i), i.id))
+            .collect();
+        hits.sort_by(|a, b| self.cmp((&a.0, a.1), (&b.0, b.1)));
+        let total = hits.len();
+        let ids = hits.iter().skip(start).take(max).map(|h| h.1).collect();
+        (ids, total)
+    }
+
     /// One page of matching issue ids after `after`, at most `max` long.
     pub fn page(
         &self,

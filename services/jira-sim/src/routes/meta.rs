@@ -29,12 +29,18 @@ pub(super) async fn fields(site: web::Data<Site>) -> HttpResponse {
 
 pub(super) async fn server_info(site: web::Data<Site>) -> HttpResponse {
     let now = site.lock().clock.now_ms();
+    // Data Center reports its release and "Server" (Jira Server and Data Center alike).
+    let (version, numbers, deployment) = if site.cat.data_center {
+        ("9.12.0", [9, 12, 0], "Server")
+    } else {
+        ("1001.0.0-SNAPSHOT", [1001, 0, 0], "Cloud")
+    };
     ok(&json!({
         "baseUrl": site.cat.base_url,
         "displayUrl": site.cat.base_url,
-        "version": "1001.0.0-SNAPSHOT",
-        "versionNumbers": [1001, 0, 0],
-        "deploymentType": "Cloud",
+        "version": version,
+        "versionNumbers": numbers,
+        "deploymentType": deployment,
         "buildNumber": 100_300,
         "buildDate": "2026-11-01T00:00:00.000+0000",
         "serverTime": jira_time(now),

@@ -1,11 +1,13 @@
-//! The simulated Jira Cloud REST v3 API: one file per resource, plus the helpers they share
-//! (query parameters that may repeat, JSON bodies with Jira's 400 for malformed input, the
-//! caller from the guard).
+//! The simulated Jira Cloud REST v3 API (and Data Center's REST v2, through
+//! [`crate::dialect`]): one
+//! file per resource, plus the helpers they share (query parameters that may repeat, JSON
+//! bodies with Jira's 400 for malformed input, the caller from the guard).
 
 mod catalog;
 mod comments;
 mod issue;
 mod meta;
+mod offset_search;
 mod properties;
 mod search;
 mod transitions;
@@ -19,58 +21,85 @@ use crate::error::ApiError;
 use crate::guard::Actor;
 use crate::site::Site;
 
-/// Registers every REST route.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, post, put, resource};
-    cfg.service(
-        web::scope("/rest/api/3")
-            .route("/myself", get().to(meta::myself))
-            .route("/field", get().to(meta::fields))
-            .route("/serverInfo", get().to(meta::server_info))
+/// Registers every REST route: Cloud's `/rest/api/3`, or on a Data Center site `/rest/api/2`
+/// behind the [`crate::dialect`] translation (the same handlers, with Data Center's own user look-ups
+/// and offset search).
+pub(crate) fn configure(cfg: &mut web::ServiceConfig, data_center: bool) {
+    use web::{get, post, resource};
+    if data_center {
+        let scope = web::scope("/rest/api/2")
+            .route("/user", get().to(users::get_by_name))
+            .route("/user/search", get().to(users::search_by_name))
+            .service(
+                resource("/search")
+                    .route(get().to(offset_search::offset_get))
+                    .route(post().to(offset_search::offset_post)),
+            );
+        cfg.service(common(scope).wrap(actix_web::middleware::from_fn(crate::dialect::translate)));
+    } else {
+        let scope = web::scope("/rest/api/3")
             .route("/user", get().to(users::get))
             .route("/user/search", get().to(users::search))
-            .route("/project/{projectIdOrKey}", get().to(catalog::project))
-            .route("/priority", get().to(catalog::priorities))
-            .route("/status", get().to(catalog::statuses))
-            .route("/issue", post().to(issue::create))
-            .service(
-                resource("/issue/{id}")
-                    .route(get().to(issue::get))
-                    .route(put().to(issue::edit))
-                    .route(delete().to(issue::delete)),
-            )
-            .route("/issue/{id}/changelog", get().to(issue::changelog))
-            .service(
-                resource("/issue/{id}/transitions")
-                    .route(get().to(transitions::list))
-                    .route(post().to(transitions::perform)),
-            )
-            .service(
-                resource("/issue/{id}/comment")
-                    .route(get().to(comments::list))
-                    .route(post().to(comments::add)),
-            )
-            .service(
-                resource("/issue/{id}/comment/{commentId}")
-                    .route(get().to(comments::get))
-                    .route(put().to(comments::update))
-                    .route(delete().to(comments::delete)),
-            )
-            .route("/issue/{id}/properties", get().to(properties::keys))
-            .service(
-                resource("/issue/{id}/properties/{key}")
-                    .route(get().to(properties::get))
-                    .route(put().to(properties::set))
-                    .route(delete().to(properties::delete)),
-            )
             .service(
                 resource("/search/jql")
                     .route(get().to(search::get))
                     .route(post().to(search::post)),
             )
-            .route("/search", web::to(search::legacy))
-            .default_service(web::to(unknown)),
-    );
+            .route("/search", web::to(search::legacy));
+        cfg.service(common(scope));
+    }
+}
+
+/// The routes both APIs share.
+fn common<T>(scope: actix_web::Scope<T>) -> actix_web::Scope<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    use web::{delete, get, post, put, resource};
+    scope
+        .route("/myself", get().to(meta::myself))
+        .route("/field", get().to(meta::fields))
+        .route("/serverInfo", get().to(meta::server_info))
+        .route("/project/{projectIdOrKey}", get().to(catalog::project))
+        .route("/priority", get().to(catalog::priorities))
+        .route("/status", get().to(catalog::statuses))
+        .route("/issue", post().to(issue::create))
+        .service(
+            resource("/issue/{id}")
+                .route(get().to(issue::get))
+                .route(put().to(issue::edit))
+                .route(delete().to(issue::delete)),
+        )
+        .route("/issue/{id}/changelog", get().to(issue::changelog))
+        .service(
+            resource("/issue/{id}/transitions")
+                .route(get().to(transitions::list))
+                .route(post().to(transitions::perform)),
+        )
+        .service(
+            resource("/issue/{id}/comment")
+                .route(get().to(comments::list))
+                .route(post().to(comments::add)),
+        )
+        .service(
+            resource("/issue/{id}/comment/{commentId}")
+                .route(get().to(comments::get))
+                .route(put().to(comments::update))
+                .route(delete().to(comments::delete)),
+        )
+        .route("/issue/{id}/properties", get().to(properties::keys))
+        .service(
+            resource("/issue/{id}/properties/{key}")
+                .route(get().to(properties::get))
+                .route(put().to(properties::set))
+                .route(delete().to(properties::delete)),
+        )
+        .default_service(web::to(unknown))
 }
 
 /// JSON 404 for paths the simulator does not serve.

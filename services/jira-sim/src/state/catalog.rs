@@ -12,6 +12,8 @@ use crate::workflow::Workflow;
 pub(crate) struct Catalog {
     /// Base of every `self` link.
     pub base_url: String,
+    /// A Data Center site: REST v2, wiki markup, users by name (the account id) and key.
+    pub data_center: bool,
     pub projects: Vec<String>,
     pub users: Vec<SimUser>,
     pub bot: Option<String>,
@@ -31,6 +33,7 @@ impl Catalog {
             .and_then(|p| cfg.priorities.iter().position(|x| x == p));
         Self {
             base_url,
+            data_center: cfg.data_center,
             projects: cfg.projects.clone(),
             users: cfg.users.clone(),
             bot: cfg.bot_account_id.clone(),
@@ -66,11 +69,40 @@ impl Catalog {
         self.users.iter().find(|u| u.account_id == account_id)
     }
 
-    /// The user whose `email:api_token` these are.
-    pub fn authenticate(&self, email: &str, token: &str) -> Option<&SimUser> {
-        self.users
-            .iter()
-            .find(|u| u.email.eq_ignore_ascii_case(email) && u.api_token == token)
+    /// The user whose `email:api_token` these are (on Data Center, `name:password`, the
+    /// password being the user's `api_token`).
+    pub fn authenticate(&self, login: &str, token: &str) -> Option<&SimUser> {
+        self.users.iter().find(|u| {
+            let who = if self.data_center {
+                &u.account_id
+            } else {
+                &u.email
+            };
+            who.eq_ignore_ascii_case(login) && u.api_token == token
+        })
+    }
+
+    /// Data Center: the owner of a personal access token (the user's `api_token`).
+    pub fn authenticate_token(&self, token: &str) -> Option<&SimUser> {
+        (self.data_center)
+            .then(|| self.users.iter().find(|u| u.api_token == token))
+            .flatten()
+    }
+
+    /// Data Center: the user key of an account, `JIRAUSER<n>` as Jira 8.4+ gives new users;
+    /// an account the site does not know keeps its name as key.
+    pub fn user_key(&self, account_id: &str) -> String {
+        match self.users.iter().position(|u| u.account_id == account_id) {
+            Some(i) => format!("JIRAUSER{}", 10_000 + i),
+            None => account_id.to_owned(),
+        }
+    }
+
+    /// Data Center: the account of a user key.
+    pub fn user_by_key(&self, key: &str) -> Option<&SimUser> {
+        (self.users.iter().enumerate())
+            .find(|(i, _)| format!("JIRAUSER{}", 10_000 + i) == key)
+            .map(|(_, u)| u)
     }
 
     pub fn is_bot(&self, account_id: &str) -> bool {

@@ -1,6 +1,7 @@
 //! JSON views of stored issues, shaped as Jira Cloud returns them: REST v3 (ADF rich text,
 //! `/rest/api/3/` links, users with e-mail) or webhook (plain-text rich text, `/rest/api/2/`
-//! links, users without e-mail, as Jira's admin webhooks send them).
+//! links, users without e-mail, as Jira's admin webhooks send them). A Data Center site's
+//! webhooks keep the ADF here, for `crate::dialect` to write it as wiki markup.
 
 use serde_json::{Map, Value, json};
 
@@ -97,10 +98,9 @@ fn named(cat: &Catalog, flavor: Flavor, kind: &str, id: String, name: &str) -> V
 
 /// The value of one field, `None` for a field the simulator does not model.
 pub(crate) fn field(cat: &Catalog, issue: &Issue, name: &str, flavor: Flavor) -> Option<Value> {
-    let text = |d: &Option<Value>| match (flavor, d) {
-        (_, None) => Value::Null,
-        (Flavor::Rest, Some(doc)) => doc.clone(),
-        (Flavor::Webhook, Some(doc)) => Value::String(adf::to_text(doc)),
+    let text = |d: &Option<Value>| match d {
+        None => Value::Null,
+        Some(doc) => webhook_text(cat, doc, flavor),
     };
     Some(match name {
         "summary" => json!(issue.summary),
@@ -196,7 +196,7 @@ pub(crate) fn field(cat: &Catalog, issue: &Issue, name: &str, flavor: Flavor) ->
             let def = cat.custom_field(custom)?;
             let v = issue.custom.get(&def.id).cloned().unwrap_or(Value::Null);
             match (flavor, adf::is_doc(&v), def.kind) {
-                (Flavor::Webhook, true, _) => Value::String(adf::to_text(&v)),
+                (Flavor::Webhook, true, _) => webhook_text(cat, &v, flavor),
                 (_, _, CustomFieldKind::User) => v
                     .get("accountId")
                     .and_then(Value::as_str)
@@ -213,6 +213,14 @@ pub(crate) fn field(cat: &Catalog, issue: &Issue, name: &str, flavor: Flavor) ->
             }
         }
     })
+}
+
+/// Rich text as `flavor` shows it: the ADF document, or in a Cloud webhook its plain text.
+fn webhook_text(cat: &Catalog, doc: &Value, flavor: Flavor) -> Value {
+    match flavor {
+        Flavor::Webhook if !cat.data_center => Value::String(adf::to_text(doc)),
+        _ => doc.clone(),
+    }
 }
 
 /// A stored option (`{"value", "id"}`, maybe with a `child`) as Jira renders it.
@@ -303,10 +311,7 @@ pub(crate) fn bean(
 
 /// A comment (`Comment`).
 pub(crate) fn comment(cat: &Catalog, issue_id: u64, c: &Comment, flavor: Flavor) -> Value {
-    let body = match flavor {
-        Flavor::Rest => c.body.clone(),
-        Flavor::Webhook => Value::String(adf::to_text(&c.body)),
-    };
+    let body = webhook_text(cat, &c.body, flavor);
     let mut v = json!({
         "self": format!("{}/comment/{}", issue_self(cat, issue_id, flavor), c.id),
         "id": c.id.to_string(),

@@ -215,12 +215,16 @@ impl Delivery {
             .client
             .post(&job.url)
             .header("Content-Type", "application/json; charset=utf-8")
-            .header("User-Agent", "Atlassian Webhook HTTP Client")
-            .header("X-Atlassian-Webhook-Identifier", &job.identifier)
-            .header("X-Atlassian-Webhook-Flow", "Primary")
             .body(job.body.as_ref().clone());
-        if attempt > 0 {
-            req = req.header("X-Atlassian-Webhook-Retry", attempt.to_string());
+        // Data Center documents no delivery id, flow or retry headers: it sends none here.
+        if !self.site.cat.data_center {
+            req = req
+                .header("User-Agent", "Atlassian Webhook HTTP Client")
+                .header("X-Atlassian-Webhook-Identifier", &job.identifier)
+                .header("X-Atlassian-Webhook-Flow", "Primary");
+            if attempt > 0 {
+                req = req.header("X-Atlassian-Webhook-Retry", attempt.to_string());
+            }
         }
         if let Some(secret) = &job.secret {
             req = req.header("X-Hub-Signature", signature(secret, &job.body));

@@ -181,6 +181,11 @@ impl Hooks {
                 },
             };
             for (event, payload) in payload::expand(cat, issue, h) {
+                let payload = if cat.data_center {
+                    payload::data_center(cat, event, payload)
+                } else {
+                    payload
+                };
                 let targets: Vec<&Registration> = self
                     .regs
                     .iter()

@@ -2,6 +2,7 @@
 //! (ms), `webhookEvent`, `issue_event_type_name`, `user` (the actor), `issue`, `changelog` on
 //! updates and `comment` on comment events. A comment change also raises `jira:issue_updated`
 //! with `issue_commented` (or `issue_comment_edited` / `issue_comment_deleted`), as Jira does.
+//! A Data Center site sends the same events in its own shape ([`data_center`]).
 
 use serde_json::{Value, json};
 
@@ -126,4 +127,17 @@ fn brief_issue(cat: &Catalog, issue: &Issue) -> Value {
         "key": issue.key,
         "fields": fields,
     })
+}
+
+/// A body in Jira Data Center's shape (see tests/fixtures/jira-webhooks/*server*): users by
+/// `name`/`key`, rich text in wiki markup, and comment events without the `issue` (the comment's
+/// `self` link names it).
+pub(super) fn data_center(cat: &Catalog, event: &str, body: Value) -> Value {
+    let mut body = crate::dialect::to_dc(cat, &body);
+    if event.starts_with("comment_")
+        && let Value::Object(obj) = &mut body
+    {
+        obj.remove("issue");
+    }
+    body
 }

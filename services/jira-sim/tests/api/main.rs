@@ -4,6 +4,7 @@
 mod catalog;
 mod common;
 mod conformance;
+mod data_center;
 mod faults;
 mod rest;
 mod schema;

@@ -34,7 +34,7 @@ pub(crate) type Sites = BTreeMap<EndpointId, Site>;
 pub(crate) async fn inspect_all(settings: &Settings, report: &mut Report) -> Sites {
     let mut tasks = JoinSet::new();
     for (id, endpoint) in &settings.endpoints {
-        if endpoint.kind != EndpointKind::JiraCloud {
+        if !endpoint.kind.is_jira() {
             report.notes.push(format!(
                 "endpoints.{id}: not checked (live checks of kind {} are not implemented)",
                 format!("{:?}", endpoint.kind).to_lowercase()
@@ -121,19 +121,33 @@ fn listed<T>(
 /// The problem a failed `/myself` reveals, at the key most likely to be wrong.
 fn credentials_problem(path: &str, endpoint: &EndpointSettings, error: &JiraError) -> Problem {
     let base_url = &endpoint.base_url;
+    let data_center = endpoint.kind == EndpointKind::JiraDataCenter;
+    let (secret, refused, api) = match (data_center, endpoint.pat.is_some()) {
+        (false, _) => (
+            "api_token",
+            "this e-mail and API token",
+            "Jira Cloud REST API v3",
+        ),
+        (true, true) => ("pat", "this personal access token", "Jira REST API v2"),
+        (true, false) => (
+            "password",
+            "this user name and password",
+            "Jira REST API v2",
+        ),
+    };
     match error.status() {
         Some(401) => Problem::new(
-            format!("{path}.api_token"),
-            "authentication failed (401): the site refused this e-mail and API token",
+            format!("{path}.{secret}"),
+            format!("authentication failed (401): the site refused {refused}"),
         ),
         Some(403) => Problem::new(
-            format!("{path}.api_token"),
+            format!("{path}.{secret}"),
             "access denied (403): the account may not use the REST API (a CAPTCHA after failed \
              logins, or no Jira access)",
         ),
         Some(404) => Problem::new(
             format!("{path}.base_url"),
-            format!("no Jira Cloud REST API v3 at {base_url} (404)"),
+            format!("no {api} at {base_url} (404)"),
         ),
         Some(status) => Problem::new(
             path,

@@ -248,3 +248,47 @@ async fn on_the_sqlite_store_one_replica_leads_and_another_takes_over_when_it_st
     env.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_schedules_than_database_connections_all_lead_on_a_leader_store_of_their_own()
+-> TestResult {
+    let env = Env::start().await?;
+    // Three Jira connections: twelve schedules, against two connections for the store.
+    let connections: String = ["ACME", "BETA", "GAMMA"]
+        .iter()
+        .map(|project| {
+            let id = project.to_ascii_lowercase();
+            format!(
+                "[connections.{id}]\nleft = {{ endpoint = \"jira-a\", project = \"{project}\" }}\n\
+                 right = {{ endpoint = \"jira-b\", project = \"P{project}\" }}\npoll_interval = \"2s\"\n"
+            )
+        })
+        .collect();
+    let mut settings = env.settings(POLLER, &connections);
+    settings.database.max_connections = 2;
+    let store = Arc::new(env.db.open_another().await?);
+    let leaders = jira_sync_poller::leader_store(&settings).await?;
+    let app =
+        jira_sync_poller::Application::build_with(settings, store.clone(), env.recorder.clone())
+            .await?
+            .with_leader_store(Arc::new(leaders));
+    let handle = app.handle();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let schedules = handle.statuses().len();
+    assert_eq!(schedules, 12);
+    eventually(Duration::from_secs(20), "every schedule leads", || async {
+        (handle.leading().len() == schedules).then_some(())
+    })
+    .await;
+    // The store's own lock connections stay free for the worker's entity locks.
+    let lock = jira_sync_store::Store::lock(&*store, "a-to-b/left/10001", Duration::ZERO).await?;
+    assert!(lock.is_some(), "an entity lock is still available");
+    if let Some(lock) = lock {
+        lock.release().await?;
+    }
+    shutdown.cancel();
+    task.await??;
+    Ok(())
+}

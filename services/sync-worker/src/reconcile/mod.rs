@@ -16,6 +16,7 @@ mod catalog;
 mod comments;
 mod conflicts;
 mod deletes;
+mod echo;
 pub mod jira_map;
 mod linked;
 pub mod lock;
@@ -81,7 +82,8 @@ pub enum Outcome {
     /// paused while one of its issues is out), `foreign_marker` (an issue carrying a copied
     /// origin marker of an entity that is linked elsewhere), `origin_deleted`, `detached` (the
     /// pair stopped syncing for good); on PeopleForce connections also `create_from` (twins
-    /// are not created from this side) and `twin_pending` (our twin of a task, not linked yet).
+    /// are not created from this side) and `twin_pending` (our twin of a task, not linked yet);
+    /// `own_write` (the webhook of a write the bot made, see `echo`).
     Skipped { reason: &'static str },
     /// A PeopleForce employee changed (their e-mail, and so their Jira user, may have): the
     /// `reconciled` linked tasks assigned to them were reconciled; `wrote` when any write.
@@ -113,6 +115,7 @@ pub struct Reconciler {
     workflows: Arc<Workflows>,
     people: Arc<PeopleCache>,
     peopleforce: Arc<PeopleforceClients>,
+    bots: Arc<echo::BotAccounts>,
 }
 
 /// The resolved view of one request: its connection, its side and both sides' clients.
@@ -169,6 +172,7 @@ impl Reconciler {
             workflows: Arc::default(),
             people: Arc::default(),
             peopleforce: Arc::default(),
+            bots: Arc::default(),
         }
     }
 
@@ -195,6 +199,11 @@ impl Reconciler {
         request: &ReconcileRequest,
         trace_id: Option<&str>,
     ) -> Result<Outcome, ReconcileError> {
+        if self.is_own_write(request).await {
+            return Ok(Outcome::Skipped {
+                reason: "own_write",
+            });
+        }
         // A connection with a PeopleForce side has its own engine; Jira <-> Jira is unchanged.
         if let Some(pf_side) = self.peopleforce_side(request) {
             return self.reconcile_peopleforce(request, trace_id, pf_side).await;

@@ -154,6 +154,7 @@ priority_map = [{{ left = "High", right = "P1" }}, {{ left = "Medium", right = "
             issue_key: None,
             trigger: Trigger::Webhook {
                 event: "jira:issue_updated".into(),
+                actor: None,
             },
             delivery_id: DeliveryId::generate(),
             event_at: None,

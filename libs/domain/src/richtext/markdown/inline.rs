@@ -1,13 +1,22 @@
 //! Inline Markdown -> inline nodes: a delimiter-stack parser for `*`/`_` emphasis, `~~`
 //! strike, code spans, links, escapes and hard breaks.
 
+use std::collections::HashMap;
+
 use super::super::pieces::{Mark, Openers, Piece, with_marks};
-use super::super::{Inline, Marks};
+use super::super::{Inline, MAX_NESTING, Marks};
 
 /// Parses inline Markdown.
 pub(super) fn inline(text: &str) -> Vec<Inline> {
+    inline_at(text, 0)
+}
+
+/// Parses inline Markdown inside `depth` links; past [`MAX_NESTING`] a `[` is plain text, so
+/// that hostile nesting cannot exhaust the stack.
+fn inline_at(text: &str, depth: usize) -> Vec<Inline> {
     let chars: Vec<char> = text.chars().collect();
     let mut p = InlineParser::default();
+    let mut scan = LinkScan::default();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -57,13 +66,15 @@ pub(super) fn inline(text: &str) -> Vec<Inline> {
                 i = p.delimiters(&chars, i);
                 continue;
             }
-            '[' => {
-                if let Some((inner, href, end)) = link(&chars, i) {
+            '[' if depth < MAX_NESTING => {
+                if let Some((inner, href, end)) = scan.link(&chars, i) {
                     let link = Marks {
                         link: Some(href),
                         ..Marks::default()
                     };
-                    let inlines = inline(&inner).into_iter().map(|n| with_marks(n, &link));
+                    let inlines = inline_at(&inner, depth + 1)
+                        .into_iter()
+                        .map(|n| with_marks(n, &link));
                     p.piece(Piece::Group(inlines.collect()));
                     i = end;
                     continue;
@@ -189,45 +200,97 @@ fn find_run(chars: &[char], from: usize, ch: char, k: usize) -> Option<usize> {
     None
 }
 
-/// A link `[inner](href)` at `start`: its inner text, its target and the index after it.
-fn link(chars: &[char], start: usize) -> Option<(String, String, usize)> {
-    let mut depth = 0;
-    let mut i = start;
-    let close = loop {
-        match chars.get(i)? {
-            '\\' => i += 1,
-            '`' => {
-                let k = run(chars, i, '`');
-                i = find_run(chars, i + k, '`', k).map_or(i + k - 1, |e| e + k - 1);
-            }
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    break i;
-                }
-            }
-            _ => {}
+/// What link parsing learnt about one text, so that finding links stays about linear: a search
+/// per `[` (to the end of the text when nothing closes it) made text like `[[[[…` or `[a](`
+/// repeated quadratic.
+#[derive(Default)]
+struct LinkScan {
+    /// The `]` closing the `[` at a position (`None`: nothing closes it), for every `[` a scan
+    /// has passed. A scan's rules depend only on the position, so a `[` passed by the scan from
+    /// another `[` gets the answer a scan from itself would give.
+    closes: HashMap<usize, Option<usize>>,
+    /// The last search for `>` and for `)`-or-whitespace: where it started and what it found.
+    angle: Option<(usize, Option<usize>)>,
+    stop: Option<(usize, Option<usize>)>,
+}
+
+impl LinkScan {
+    /// A link `[inner](href)` at `start`: its inner text, its target and the index after it.
+    fn link(&mut self, chars: &[char], start: usize) -> Option<(String, String, usize)> {
+        let close = self.close_of(chars, start)?;
+        if chars.get(close + 1) != Some(&'(') {
+            return None;
         }
-        i += 1;
-    };
-    if chars.get(close + 1) != Some(&'(') {
-        return None;
+        let inner: String = chars[start + 1..close].iter().collect();
+        let mut i = close + 2;
+        let href = if chars.get(i) == Some(&'<') {
+            let end = next(&mut self.angle, chars, i + 1, |c| c == '>')?;
+            let href: String = chars[i + 1..end].iter().collect();
+            i = end + 1;
+            href
+        } else {
+            let end = next(&mut self.stop, chars, i, |c| c == ')' || c.is_whitespace())?;
+            let href: String = chars[i..end].iter().collect();
+            i = end;
+            href
+        };
+        (chars.get(i) == Some(&')')).then(|| (inner, href, i + 1))
     }
-    let inner: String = chars[start + 1..close].iter().collect();
-    let mut i = close + 2;
-    let href = if chars.get(i) == Some(&'<') {
-        let end = i + 1 + chars[i + 1..].iter().position(|c| *c == '>')?;
-        let href: String = chars[i + 1..end].iter().collect();
-        i = end + 1;
-        href
-    } else {
-        let end = i + chars[i..]
-            .iter()
-            .position(|c| *c == ')' || c.is_whitespace())?;
-        let href: String = chars[i..end].iter().collect();
-        i = end;
-        href
-    };
-    (chars.get(i) == Some(&')')).then(|| (inner, href, i + 1))
+
+    /// The `]` closing the `[` at `start`: escapes skip a character, code spans are skipped,
+    /// brackets nest.
+    fn close_of(&mut self, chars: &[char], start: usize) -> Option<usize> {
+        if let Some(known) = self.closes.get(&start) {
+            return *known;
+        }
+        let mut open: Vec<usize> = Vec::new();
+        let mut i = start;
+        while i < chars.len() {
+            match chars[i] {
+                '\\' => i += 1,
+                '`' => {
+                    let k = run(chars, i, '`');
+                    i = find_run(chars, i + k, '`', k).map_or(i + k - 1, |e| e + k - 1);
+                }
+                '[' => open.push(i),
+                ']' => {
+                    if let Some(at) = open.pop() {
+                        self.closes.insert(at, Some(i));
+                    }
+                    if open.is_empty() {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        for at in open {
+            self.closes.insert(at, None);
+        }
+        self.closes.get(&start).copied().flatten()
+    }
+}
+
+/// The first index at or after `from` whose character matches, remembering the last search:
+/// a later search from before what it found has the same answer.
+fn next(
+    memo: &mut Option<(usize, Option<usize>)>,
+    chars: &[char],
+    from: usize,
+    matches: impl Fn(char) -> bool,
+) -> Option<usize> {
+    if let Some((start, found)) = *memo
+        && from >= start
+        && found.is_none_or(|f| from <= f)
+    {
+        return found;
+    }
+    let found = chars
+        .get(from..)?
+        .iter()
+        .position(|c| matches(*c))
+        .map(|p| from + p);
+    *memo = Some((from, found));
+    found
 }

@@ -1,20 +1,23 @@
 //! Markdown -> blocks: a line-based block parser and a delimiter-stack inline parser.
 
-use super::super::{Block, Inline, ListItem};
+use super::super::{Block, Inline, ListItem, MAX_NESTING};
 use super::inline::inline;
 
 /// Parses Markdown into blocks.
 pub fn to_blocks(text: &str) -> Vec<Block> {
-    let text = text.replace("\r\n", "\n");
+    let text = super::super::unify_newlines(text);
     let lines: Vec<&str> = text.split('\n').collect();
-    blocks(&lines)
+    blocks(&lines, 0)
 }
 
 fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-fn blocks(lines: &[&str]) -> Vec<Block> {
+/// The blocks of `lines`, `depth` quotes and lists deep: past [`MAX_NESTING`], quote and list
+/// markers are text.
+fn blocks(lines: &[&str], depth: usize) -> Vec<Block> {
+    let nests = depth < MAX_NESTING;
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -41,22 +44,22 @@ fn blocks(lines: &[&str]) -> Vec<Block> {
         } else if is_rule(trimmed) {
             out.push(Block::Rule);
             i += 1;
-        } else if trimmed.starts_with('>') {
+        } else if nests && trimmed.starts_with('>') {
             let mut inner = Vec::new();
             while let Some(rest) = lines.get(i).and_then(|l| l.trim_start().strip_prefix('>')) {
                 inner.push(rest.strip_prefix(' ').unwrap_or(rest));
                 i += 1;
             }
-            out.push(Block::Blockquote(blocks(&inner)));
-        } else if let Some(marker) = list_marker(line) {
-            let (block, next) = list(lines, i, &marker);
+            out.push(Block::Blockquote(blocks(&inner, depth + 1)));
+        } else if let Some(marker) = list_marker(line).filter(|_| nests) {
+            let (block, next) = list(lines, i, &marker, depth);
             out.push(block);
             i = next;
         } else {
             let start = i;
             while i < lines.len()
                 && !lines[i].trim().is_empty()
-                && (i == start || !starts_block(lines[i]))
+                && (i == start || !starts_block(lines[i], nests))
             {
                 i += 1;
             }
@@ -66,13 +69,12 @@ fn blocks(lines: &[&str]) -> Vec<Block> {
     out
 }
 
-fn starts_block(line: &str) -> bool {
+fn starts_block(line: &str, nests: bool) -> bool {
     let trimmed = line.trim_start();
     fence_open(trimmed).is_some()
         || heading(trimmed).is_some()
         || is_rule(trimmed)
-        || trimmed.starts_with('>')
-        || list_marker(line).is_some()
+        || (nests && (trimmed.starts_with('>') || list_marker(line).is_some()))
 }
 
 /// The inline nodes of a paragraph's lines: a trailing `\` or two spaces make a hard break,
@@ -166,8 +168,8 @@ fn list_marker(line: &str) -> Option<ListMarker> {
     })
 }
 
-/// Parses the list starting at `lines[start]`; returns it and the index after it.
-fn list(lines: &[&str], start: usize, first: &ListMarker) -> (Block, usize) {
+/// Parses the list starting at `lines[start]`, `depth` deep; returns it and the index after it.
+fn list(lines: &[&str], start: usize, first: &ListMarker, depth: usize) -> (Block, usize) {
     let mut items = Vec::new();
     let mut i = start;
     while let Some(marker) = lines.get(i).and_then(|l| list_marker(l)) {
@@ -200,7 +202,7 @@ fn list(lines: &[&str], start: usize, first: &ListMarker) -> (Block, usize) {
             i += 1;
         }
         items.push(ListItem {
-            blocks: blocks(&item_lines),
+            blocks: blocks(&item_lines, depth + 1),
         });
         // A blank line between items keeps the list going.
         while lines.get(i).is_some_and(|l| l.trim().is_empty())

@@ -1,16 +1,22 @@
 //! Wiki markup -> blocks.
 
 use super::super::pieces::{Mark, Openers, Piece, with_marks};
-use super::super::{Block, Inline, ListItem, Marks};
+use super::super::{Block, Inline, ListItem, MAX_NESTING, Marks};
 
 /// Parses wiki markup into blocks.
 pub fn to_blocks(text: &str) -> Vec<Block> {
-    let text = text.replace("\r\n", "\n");
-    let lines: Vec<&str> = text.split('\n').collect();
-    blocks(&lines)
+    blocks_at(text, 0)
 }
 
-fn blocks(lines: &[&str]) -> Vec<Block> {
+/// The blocks of `text`, `depth` quotes deep: past [`MAX_NESTING`], `{quote}` is text.
+fn blocks_at(text: &str, depth: usize) -> Vec<Block> {
+    let text = super::super::unify_newlines(text);
+    let lines: Vec<&str> = text.split('\n').collect();
+    blocks(&lines, depth)
+}
+
+fn blocks(lines: &[&str], depth: usize) -> Vec<Block> {
+    let nests = depth < MAX_NESTING;
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -23,9 +29,9 @@ fn blocks(lines: &[&str]) -> Vec<Block> {
             });
             out.push(Block::CodeBlock { language, text });
             i = next;
-        } else if let Some(rest) = line.strip_prefix("{quote}") {
+        } else if let Some(rest) = line.strip_prefix("{quote}").filter(|_| nests) {
             let (text, next) = until(lines, i, rest, |l| l.trim() == "{quote}");
-            out.push(Block::Blockquote(to_blocks(&text)));
+            out.push(Block::Blockquote(blocks_at(&text, depth + 1)));
             i = next;
         } else if let Some(rest) = line.strip_prefix("bq. ") {
             out.push(Block::Blockquote(vec![Block::Paragraph(inline(rest))]));
@@ -122,14 +128,16 @@ fn heading(line: &str) -> Option<(u8, &str)> {
     Some((level, body.trim()))
 }
 
-/// `(markers, content)` of a list line: `** text`, `#* text`, `- text`.
+/// `(markers, content)` of a list line: `** text`, `#* text`, `- text`. Lists nested deeper
+/// than [`MAX_NESTING`] are not lists (each level is a recursion of [`list`]).
 fn list_marker(line: &str) -> Option<(&str, &str)> {
     let markers = line
         .chars()
         .take_while(|c| matches!(c, '*' | '#' | '-'))
         .count();
     let (head, rest) = line.split_at(markers);
-    let ok = markers > 0 && (head.chars().all(|c| c != '-') || head == "-");
+    let ok =
+        (1..=MAX_NESTING).contains(&markers) && (head.chars().all(|c| c != '-') || head == "-");
     let content = rest.strip_prefix(' ')?;
     ok.then_some((head, content))
 }
@@ -190,6 +198,7 @@ pub(crate) fn inline(text: &str) -> Vec<Inline> {
     let chars: Vec<char> = text.chars().collect();
     let mut pieces = Vec::new();
     let mut openers = Openers::default();
+    let (mut code_ends, mut link_ends) = (CloseMemo::default(), CloseMemo::default());
     let mut buf = String::new();
     let flush = |buf: &mut String, pieces: &mut Vec<Piece>| {
         if !buf.is_empty() {
@@ -225,7 +234,7 @@ pub(crate) fn inline(text: &str) -> Vec<Inline> {
                 None => buf.push('&'),
             },
             '{' if chars.get(i + 1) == Some(&'{') => {
-                if let Some(end) = find_close(&chars, i + 2, &['}', '}']) {
+                if let Some(end) = code_ends.find(&chars, i + 2, &['}', '}']) {
                     flush(&mut buf, &mut pieces);
                     let code = unescape(&chars[i + 2..end]);
                     let marks = Marks {
@@ -254,7 +263,7 @@ pub(crate) fn inline(text: &str) -> Vec<Inline> {
                 continue;
             }
             '[' => {
-                if let Some(end) = find_close(&chars, i + 1, &[']']) {
+                if let Some(end) = link_ends.find(&chars, i + 1, &[']']) {
                     flush(&mut buf, &mut pieces);
                     pieces.push(Piece::Group(link(&chars[i + 1..end])));
                     i = end + 1;
@@ -286,6 +295,28 @@ pub(crate) fn inline(text: &str) -> Vec<Inline> {
     }
     flush(&mut buf, &mut pieces);
     openers.build(pieces)
+}
+
+/// The last search for a closer: where it started and what it found. A later search from a
+/// position in between has the same answer when it does not start right after a backslash
+/// (both then walk the same escapes), which keeps text like `[[[[…` linear rather than
+/// quadratic.
+#[derive(Default)]
+struct CloseMemo(Option<(usize, Option<usize>)>);
+
+impl CloseMemo {
+    fn find(&mut self, chars: &[char], from: usize, close: &[char]) -> Option<usize> {
+        if let Some((start, found)) = self.0
+            && from >= start
+            && found.is_none_or(|f| from <= f)
+            && from.checked_sub(1).and_then(|p| chars.get(p)) != Some(&'\\')
+        {
+            return found;
+        }
+        let found = find_close(chars, from, close);
+        self.0 = Some((from, found));
+        found
+    }
 }
 
 /// The index of the first unescaped occurrence of `close` at or after `from`.

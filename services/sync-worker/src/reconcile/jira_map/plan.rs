@@ -1,6 +1,8 @@
 //! Planning a write: each field's Jira value on the target, and what the target will show
 //! afterwards (which is what the base records as observed). Fields the target already shows
-//! are planned with nothing to send, so an edit carries only real changes.
+//! are planned with nothing to send, so an edit carries only real changes. Rich text is
+//! predicted as the target keeps it (a Data Center site keeps wiki markup, which not every ADF
+//! survives), so that a lossy trip is neither taken for an edit there nor written again.
 
 use jira_sync_domain::Field;
 use jira_sync_domain::Side;
@@ -30,7 +32,10 @@ impl Mapper<'_> {
             let now = current.get(key).cloned().unwrap_or(Value::Null);
             let raw = self.value_to_jira(key, canon, target).await?;
             let shown = match &raw {
-                Some(raw) => self.value_to_canonical(key, raw, target).await?,
+                Some(raw) => {
+                    let kept = self.as_kept(key, raw, target);
+                    self.value_to_canonical(key, &kept, target).await?
+                }
                 None => now.clone(),
             };
             planned.push(Planned {
@@ -41,6 +46,18 @@ impl Mapper<'_> {
             });
         }
         Ok(planned)
+    }
+}
+
+impl Mapper<'_> {
+    /// The raw value `target` will show after `raw` was written to field `key`.
+    fn as_kept(&self, key: &str, raw: &Value, target: Side) -> Value {
+        if Field::parse(key) == Some(Field::Description) {
+            let client = self.people.clients[usize::from(target == Side::Right)];
+            client.stored_rich_text(raw)
+        } else {
+            raw.clone()
+        }
     }
 }
 
