@@ -1,0 +1,68 @@
+//! Where a PeopleForce scan's time goes, measured part by part right after the scans of the
+//! poller benchmark: paging through the tasks with the production client (typed decoding,
+//! retries and all), one leadership check per page (the query the poller's leader runs before
+//! every page), and loading the stored content hashes once per scan.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use jira_sync_peopleforce_client::{PeopleForceClient, PeopleForceConfig};
+use jira_sync_store::Store;
+use secrecy::SecretString;
+
+/// The parts of one scan, each measured on its own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parts {
+    /// Paging through every task with the poller's client.
+    pub client: Duration,
+    /// One leadership check per page.
+    pub leader_checks: Duration,
+    /// Loading the scope's content hashes.
+    pub hash_load: Duration,
+}
+
+/// Measures the parts of a scan of `pages` pages whose hashes are stored under `scope`.
+pub async fn measure(
+    store: &dyn Store,
+    scope: &str,
+    base_url: &str,
+    api_key: &str,
+    page_size: u32,
+    pages: u64,
+) -> anyhow::Result<Parts> {
+    let url = reqwest::Url::parse(base_url).context("the simulator's URL")?;
+    let config = PeopleForceConfig::new(url, SecretString::from(api_key.to_owned()))
+        .with_page_size(page_size);
+    let client = PeopleForceClient::new(config)?;
+    let started = Instant::now();
+    let mut number = 1;
+    loop {
+        let page = client.tasks_page(number).await?;
+        if page.is_last() || page.items.is_empty() {
+            break;
+        }
+        number += 1;
+    }
+    let client_time = started.elapsed();
+
+    let guard = store
+        .lock("bench/leader-check", Duration::from_secs(5))
+        .await?;
+    let mut guard = guard.context("the benchmark's lock is free")?;
+    let started = Instant::now();
+    for _ in 0..pages {
+        guard.is_held().await?;
+    }
+    let leader_checks = started.elapsed();
+    guard.release().await?;
+
+    let started = Instant::now();
+    let hashes = store.content_hashes(scope).await?;
+    let hash_load = started.elapsed();
+    anyhow::ensure!(!hashes.is_empty(), "no hashes stored under {scope}");
+    Ok(Parts {
+        client: client_time,
+        leader_checks,
+        hash_load,
+    })
+}
