@@ -126,6 +126,7 @@ impl Application {
                 jira,
                 peopleforce,
                 observer: Arc::new(NoObserver),
+                enqueued: Arc::default(),
             },
             elector,
             schedules,

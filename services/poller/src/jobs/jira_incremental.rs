@@ -64,6 +64,10 @@ pub(super) async fn run(
     let overlap = chrono::Duration::from_std(poller.jira_overlap).unwrap_or_default();
     let since = cursor.unwrap_or_else(Utc::now) - overlap;
     let jql = incremental_jql(&connection.side(side).project, since, Utc::now());
+    let scope = format!("{connection_id}/{side}");
+    // Issues last enqueued before the window will not be seen again.
+    ctx.enqueued
+        .forget_before(&scope, since - chrono::Duration::hours(1));
     let mut token = None;
     loop {
         run.checkpoint().await?;
@@ -86,15 +90,22 @@ pub(super) async fn run(
             .await?;
             links.extend(found);
         }
-        let requests: Vec<_> = page
+        let due: Vec<&Issue> = page
             .issues
             .iter()
             .zip(&links)
             .filter(|(issue, link)| changed_since_sync(issue, link.as_ref()))
-            .map(|(issue, _)| request(connection_id, endpoint, &issue.id, Some(&issue.key)))
+            .filter(|(issue, _)| !ctx.enqueued.already(&scope, &issue.id, issue.updated()))
+            .map(|(issue, _)| issue)
+            .collect();
+        let requests: Vec<_> = (due.iter())
+            .map(|issue| request(connection_id, endpoint, &issue.id, Some(&issue.key)))
             .collect();
         run.counted(page.issues.len() as u64, requests.len() as u64);
         let enqueued = run.publish(&requests).await?;
+        for issue in &due {
+            ctx.enqueued.record(&scope, &issue.id, issue.updated());
+        }
         if let Some(newest) = page.issues.iter().filter_map(Issue::updated).max() {
             ctx.store
                 .advance_cursor(&name, &cursor_text(newest))

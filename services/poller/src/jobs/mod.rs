@@ -5,6 +5,7 @@
 //! Every job only enqueues: it finds entities that may be out of sync and publishes one
 //! `ReconcileRequest` (trigger `poll`) for each; the worker decides and writes.
 
+mod enqueued;
 mod full_pass;
 mod jira_incremental;
 mod peopleforce_scan;
@@ -38,6 +39,8 @@ pub(crate) struct Ctx {
     pub jira: BTreeMap<EndpointId, JiraClient>,
     pub peopleforce: BTreeMap<EndpointId, PeopleForceClient>,
     pub observer: Arc<dyn RunObserver>,
+    /// What the incremental searches enqueued, so that a queued issue is not enqueued again.
+    pub enqueued: Arc<enqueued::Enqueued>,
 }
 
 impl Ctx {

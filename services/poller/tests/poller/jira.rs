@@ -339,3 +339,64 @@ async fn a_first_increment_without_a_cursor_starts_now_and_stores_where_it_start
     env.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_still_waiting_in_the_queue_is_not_enqueued_again_until_it_changes() -> TestResult
+{
+    let env = Env::start().await?;
+    let now = Utc::now();
+    let ids = seed(&env, 10, now - chrono::Duration::hours(2), 1);
+    link_all(&env.db.store, &ids).await?;
+    env.db
+        .store
+        .advance_cursor(
+            &jira_cursor_name(&connection(), Side::Left),
+            &cursor_text(now - chrono::Duration::minutes(10)),
+        )
+        .await?;
+    let client = env.alpha_client();
+    let edit = |id: u64, text: &'static str| {
+        let client = client.clone();
+        async move {
+            let mut fields = Map::new();
+            fields.insert("summary".into(), json!(text));
+            client.edit_issue(&id.to_string(), &fields).await
+        }
+    };
+    for id in &ids[..3] {
+        edit(*id, "edited").await?;
+    }
+    // No worker: the three stay unsynced, their requests waiting in the queue.
+    let connections = format!("{CONNECTIONS}poll_interval = \"1s\"\n");
+    let probe = Arc::new(Probe::default());
+    let settings = env.settings("jira_overlap = \"2m\"", &connections);
+    let app = env.spawn(settings, probe.clone(), |s| s == INCREMENT).await;
+    eventually(Duration::from_secs(30), "three increments", || async {
+        (probe.outcomes_of(INCREMENT).len() >= 3).then_some(())
+    })
+    .await;
+    assert_eq!(
+        env.recorder.published().len(),
+        3,
+        "each waiting issue enqueued once, not once per poll"
+    );
+    // A new change to one of them is a new reason: enqueued again.
+    edit(ids[0], "edited again").await?;
+    eventually(
+        Duration::from_secs(30),
+        "the new change enqueued",
+        || async { (env.recorder.published().len() == 4).then_some(()) },
+    )
+    .await;
+    let runs = probe.outcomes_of(INCREMENT).len();
+    eventually(Duration::from_secs(30), "two more increments", || async {
+        (probe.outcomes_of(INCREMENT).len() >= runs + 2).then_some(())
+    })
+    .await;
+    app.stop().await;
+    let published = env.recorder.published();
+    assert_eq!(published.len(), 4, "{published:?}");
+    assert_eq!(published[3].entity_id, ids[0].to_string());
+    env.stop().await;
+    Ok(())
+}
