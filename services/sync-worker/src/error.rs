@@ -183,6 +183,13 @@ pub enum DeliveryError {
 }
 
 impl DeliveryError {
+    /// Whether the delivery only waited for its pair's lock, which another reconcile held: it
+    /// tried nothing itself, so it is retried without using up an attempt (the holder is
+    /// bounded by its own budgets, and a dead holder's lock is freed).
+    pub fn is_lock_busy(&self) -> bool {
+        matches!(self, Self::Reconcile(ReconcileError::LockBusy(_)))
+    }
+
     /// What the worker should do with the delivery.
     pub fn disposition(&self) -> Disposition {
         match self {

@@ -105,7 +105,13 @@ impl Handler {
         let disposition = error.disposition();
         metrics::failed(disposition.class(), connection_label(request));
         let messages = error.messages();
-        let settlement = decide(disposition, &messages, attempt, &self.policy);
+        // Waiting for a busy pair is not an attempt: it never exhausts a delivery.
+        let counted = if error.is_lock_busy() {
+            attempt.min(self.policy.max_attempts.saturating_sub(1))
+        } else {
+            attempt
+        };
+        let settlement = decide(disposition, &messages, counted, &self.policy);
         match &settlement {
             Settlement::Retry { delay, .. } => {
                 warn!(error = %messages.join(" | "), ?delay, "reconcile failed; will retry");

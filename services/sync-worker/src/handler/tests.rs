@@ -113,3 +113,24 @@ fn a_malformed_or_missing_traceparent_gives_no_trace_id() {
         None
     );
 }
+
+#[tokio::test]
+async fn waiting_for_a_busy_pair_never_uses_up_the_attempts_but_other_transient_failures_do() {
+    let handler = handler();
+    let last = handler.policy.max_attempts;
+    let busy = DeliveryError::Reconcile(crate::error::ReconcileError::LockBusy(
+        "a-to-b/left/1".into(),
+    ));
+    for attempt in [1, last, last + 5] {
+        let settlement = handler.failed(&busy, attempt, None).await;
+        assert!(
+            matches!(settlement, Settlement::Retry { .. }),
+            "attempt {attempt}: {settlement:?}"
+        );
+    }
+    let unstable = DeliveryError::Reconcile(crate::error::ReconcileError::LockUnstable);
+    let Settlement::DeadLetter { failure } = handler.failed(&unstable, last, None).await else {
+        panic!("a transient failure on the last attempt is dead-lettered");
+    };
+    assert_eq!(failure.class, "exhausted");
+}

@@ -48,6 +48,7 @@ use jira_map::{Mapper, ORIGIN_PROPERTY, read_fields};
 use lock::lock_key;
 use transitions::Workflows;
 
+use comments::COMMENT_FIELD;
 pub use comments::CommentMarker;
 
 /// How long a reconcile waits for an entity's lock before giving up (a transient failure).
@@ -303,7 +304,11 @@ impl Reconciler {
     ) -> Result<Option<Issue>, ReconcileError> {
         let mapper = self.mapper(ctx);
         let ids = ctx.rules.keys().filter_map(|k| mapper.jira_id(k, side));
-        let fields = read_fields(ids);
+        let mut fields = read_fields(ids);
+        if ctx.connection.sync.sync_comments {
+            // Its `total` tells the comment sync whether there is anything to list.
+            fields.push(COMMENT_FIELD.to_owned());
+        }
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         match ctx
             .client(side)

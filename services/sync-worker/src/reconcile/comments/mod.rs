@@ -26,6 +26,9 @@ use super::{Ctx, Reconciler};
 use crate::error::ReconcileError;
 use crate::jira::{Comment, EntityProperty, Issue};
 
+/// The issue field listing an issue's comments; the issue reads ask for it for its `total`.
+pub(super) const COMMENT_FIELD: &str = "comment";
+
 /// The comment property a service desk uses to mark an internal note.
 const INTERNAL_PROPERTY: &str = "sd.public.comment";
 
@@ -68,6 +71,12 @@ fn ix(side: Side) -> usize {
     usize::from(side == Side::Right)
 }
 
+/// The number of comments an issue read with [`COMMENT_FIELD`] reports; `None` when the
+/// field is missing (then the comments are listed).
+fn comment_total(issue: &Issue) -> Option<u64> {
+    issue.field(COMMENT_FIELD)?.get("total")?.as_u64()
+}
+
 fn is_internal(comment: &Comment) -> bool {
     comment.visibility.as_ref().is_some_and(|v| !v.is_null()) || comment.jsd_public == Some(false)
 }
@@ -84,6 +93,14 @@ impl Reconciler {
     ) -> Result<CommentStats, ReconcileError> {
         let mut stats = CommentStats::default();
         if !ctx.connection.sync.sync_comments {
+            return Ok(stats);
+        }
+        // Listing comments costs a call per side. When both reads say there is no comment and
+        // no comment link is left to clean up, there is nothing to list (most issues).
+        if comment_total(left) == Some(0)
+            && comment_total(right) == Some(0)
+            && self.store.comment_links(link.id).await?.is_empty()
+        {
             return Ok(stats);
         }
         let read = |side: Side, issue: &Issue| {
