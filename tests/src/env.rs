@@ -7,6 +7,7 @@ use jira_sync_ingress::{IngressDeps, StoreReadiness};
 use jira_sync_jira_sim::{SimConfig, SimUser, Simulator, SiteConfig, SiteHandle, WebhookSpec};
 use jira_sync_settings::Settings;
 use jira_sync_store::testing::{TestDatabase, fresh_postgres};
+use jira_sync_store::{PgStore, Store};
 use jira_sync_transport::amqp::AmqpTransport;
 use jira_sync_transport::conformance::fault_proxy::FaultProxy;
 use tokio::task::JoinHandle;
@@ -46,6 +47,9 @@ pub struct EnvOptions {
     /// Adjusts the generated settings before the services are built (keys the generated
     /// config already sets, such as `[jira]` timeouts or `amqp.prefetch`).
     pub tune: Option<fn(&mut Settings)>,
+    /// Gives the worker a store of its own with this many connections per pool (queries, and
+    /// the entity locks it holds); default: the test database's store (5 each).
+    pub worker_db_connections: Option<u32>,
 }
 
 impl Default for EnvOptions {
@@ -62,6 +66,7 @@ impl Default for EnvOptions {
             site_b_data_center: false,
             otlp_endpoint: None,
             tune: None,
+            worker_db_connections: None,
         }
     }
 }
@@ -231,13 +236,21 @@ impl TestEnv {
             .consumer()
             .await
             .unwrap_or_else(|e| panic!("subscribe the worker: {e}"));
-        let worker = jira_sync_worker::Application::build_with(
-            settings.clone(),
-            Arc::new(db.store.clone()),
-            consumer,
-        )
-        .unwrap_or_else(|e| panic!("build the worker: {e}"))
-        .with_transport(transport.clone());
+        let worker_store: Arc<dyn Store> = match options.worker_db_connections {
+            None => Arc::new(db.store.clone()),
+            Some(connections) => {
+                let mut database = db.settings();
+                database.max_connections = connections;
+                let store = PgStore::connect(&database)
+                    .await
+                    .unwrap_or_else(|e| panic!("open the worker's store: {e}"));
+                Arc::new(store)
+            }
+        };
+        let worker =
+            jira_sync_worker::Application::build_with(settings.clone(), worker_store, consumer)
+                .unwrap_or_else(|e| panic!("build the worker: {e}"))
+                .with_transport(transport.clone());
         let worker_url = format!("http://127.0.0.1:{}", worker.port());
         let token = shutdown.clone();
         tasks.push(tokio::spawn(async move {

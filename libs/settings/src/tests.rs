@@ -132,6 +132,19 @@ fn the_ingress_client_timeouts_default_and_a_zero_request_timeout_is_refused()
 }
 
 #[test]
+fn the_ingress_in_flight_limit_defaults_to_256_and_zero_is_refused() -> Result<(), SettingsError> {
+    assert_eq!(Settings::from_toml("")?.ingress.max_in_flight, 256);
+    let err = Settings::from_toml("[ingress]\nmax_in_flight = 0\n")
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    assert!(
+        matches!(&err, Err(m) if m.contains("ingress.max_in_flight")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_bad_endpoint_id_is_refused() {
     let text = TWO_SITES.replace("[endpoints.jira-b]", "[endpoints.\"jira b\"]");
     assert!(Settings::from_toml(&text).is_err());

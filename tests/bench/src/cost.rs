@@ -4,8 +4,8 @@
 //! separately), and the 429s it receives per 1,000 changes under Jira-like limits.
 //!
 //! Each kind is measured on its own: every linked issue is changed once, at a steady rate, and
-//! the installation is left to settle (the echo of the bot's own write included: that is part
-//! of what a change costs). The baseline is the minimum: one read of the changed issue (a
+//! the installation is left to settle (whatever the bot's own write sets off is part of what a
+//! change costs). The baseline is the minimum: one read of the changed issue (a
 //! webhook's values cannot be trusted: they arrive late, twice, out of order) and one write;
 //! ratio = measured / minimum.
 
@@ -249,8 +249,8 @@ fn render(plan: &Plan, kinds: &[Kind], phases: &HashMap<&'static str, Vec<Phase>
         out,
         "A person changes each of {} linked issues in site A once, at {:.0} changes/s, under \
          Jira-like limits (latency 50-150 ms, 100 requests/s per site for the bot, 20 writes per \
-         issue per 2 s); the installation is then left to settle, so the echo of the bot's own \
-         write (a webhook from B, reconciled to a no-op) is counted too. Calls are the bot's \
+         issue per 2 s); the installation is then left to settle, so whatever the bot's own \
+         write sets off is counted too (its webhook from B, which the ingress drops as an echo). Calls are the bot's \
          requests to both sites from the simulators' request logs; a 429 answer is not counted \
          as a call but in its own column. Minimum: 1 read (the changed issue; webhook payloads \
          are not trusted) + 1 write. Median of {} run(s), each on a fresh installation \

@@ -165,6 +165,24 @@ impl World {
         Ok(())
     }
 
+    /// Waits until the work queue has been empty for two checks in a row, half a second
+    /// apart (the edits after the last create are synced too).
+    pub async fn wait_for_empty_work_queue(&self, timeout: Duration) -> anyhow::Result<()> {
+        let settings = Settings::from_toml(&self.config(None))?;
+        let transport = AmqpTransport::new(&settings.amqp)?;
+        let deadline = Instant::now() + timeout;
+        let mut empty_before = false;
+        while Instant::now() < deadline {
+            let empty = transport.queue_depths().await?.work == 0;
+            if empty && empty_before {
+                return Ok(());
+            }
+            empty_before = empty;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        anyhow::bail!("the work queue did not drain within {timeout:?}")
+    }
+
     /// Stops the simulator, deletes the queues and drops the database.
     pub async fn cleanup(self) {
         let config = self.config(None);

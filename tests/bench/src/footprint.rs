@@ -140,6 +140,9 @@ async fn drive_and_observe(
         "    {changes} changes sent ({failed} failed), {created} issues created; waiting for their twins"
     );
     let twins = wait_for_twins(&client, world, created, Duration::from_secs(120)).await?;
+    world
+        .wait_for_empty_work_queue(Duration::from_secs(60))
+        .await?;
     let elapsed = began.elapsed();
     let webhooks = delivered_webhooks(&client, world).await?;
 

@@ -249,6 +249,26 @@ impl MachineCpu {
     }
 }
 
+/// Waits until the machine has been at most `threshold` busy (0.0-1.0) over half a second, or
+/// until `max` has passed; the last busy share seen. The benchmarks call it between phases
+/// (with their own processes idle), so that a phase starts when nothing else is running.
+pub async fn wait_for_quiet(max: Duration, threshold: f64) -> f64 {
+    let began = Instant::now();
+    loop {
+        let Ok(before) = MachineCpu::read() else {
+            return 0.0;
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(after) = MachineCpu::read() else {
+            return 0.0;
+        };
+        let share = before.busy_share(&after);
+        if share <= threshold || began.elapsed() >= max {
+            return share;
+        }
+    }
+}
+
 /// `sysconf(_SC_CLK_TCK)` through `getconf` (no libc calls here: unsafe is forbidden);
 /// 100 on every Linux this runs on.
 fn clock_ticks_per_second() -> f64 {

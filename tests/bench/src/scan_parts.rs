@@ -19,6 +19,10 @@ pub struct Parts {
     pub leader_checks: Duration,
     /// Loading the scope's content hashes.
     pub hash_load: Duration,
+    /// The median page of a steady scan that enqueued nothing (filled in by the caller).
+    pub quiet_page: Duration,
+    /// The median page of a steady scan with a changed task (filled in by the caller).
+    pub busy_page: Duration,
 }
 
 /// Measures the parts of a scan of `pages` pages whose hashes are stored under `scope`.
@@ -64,5 +68,6 @@ pub async fn measure(
         client: client_time,
         leader_checks,
         hash_load,
+        ..Parts::default()
     })
 }

@@ -1,8 +1,8 @@
 //! Starting jira-sync for the lag and cost benchmarks: the end-to-end harness (two simulated
 //! Jira sites, the ingress and the worker in-process, real RabbitMQ and PostgreSQL, a unique
 //! queue prefix and a fresh database) configured as deployed (the compiled-in `[jira]`,
-//! `[amqp]` and `[worker]` defaults rather than the tests' short timeouts), with `pairs`
-//! issues created in site A and linked to their twins in B by jira-sync itself.
+//! `[amqp]` and `[database]` defaults rather than the tests' short timeouts and small pools),
+//! with `pairs` issues created in site A and linked to their twins in B by jira-sync itself.
 //!
 //! The limits of the simulated sites are set only after the pairs exist: setting up is not
 //! what is measured.
@@ -78,6 +78,13 @@ fn as_deployed(settings: &mut Settings) {
     settings.amqp.prefetch = u16::try_from(wanted).unwrap_or(u16::MAX);
 }
 
+/// The worker's database pools: the deployed default (10), or as many as reconciles run at
+/// once (each holds an entity lock on a connection of the lock pool, as large as the query
+/// pool).
+pub fn db_connections(concurrency: usize) -> u32 {
+    u32::try_from(concurrency).unwrap_or(u32::MAX).max(10)
+}
+
 /// A running installation with linked pairs.
 pub struct System {
     pub env: TestEnv,
@@ -97,6 +104,7 @@ impl System {
             jira_max_retries: 2,
             worker_concurrency: concurrency,
             tune: Some(as_deployed),
+            worker_db_connections: Some(db_connections(concurrency)),
             ..EnvOptions::default()
         })
         .await;

@@ -124,6 +124,10 @@ impl PrivateRabbit {
                 "RABBITMQ_DIST_PORT",
                 PathBuf::from(self.dist_port.to_string()),
             ),
+            // The start script then execs the Erlang VM instead of running it as a child: the
+            // process we hold is the broker, and killing it (when `rabbitmqctl stop` cannot)
+            // leaves nothing behind.
+            ("RUNNING_UNDER_SYSTEMD", PathBuf::from("true")),
         ]
     }
 

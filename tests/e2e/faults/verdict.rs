@@ -165,7 +165,7 @@ async fn account(rig: &Rig) -> Accounting {
         (rig.poll_runs() >= before.1 + 4).then_some(())
     })
     .await;
-    accounting.after_quiet = rig.worker.ledger().await.settlements() - before.0;
+    accounting.after_quiet = (rig.worker.ledger().await.settlements()).saturating_sub(before.0);
     settle_from(&mut accounting, &ledger);
     accounting
 }

@@ -52,6 +52,10 @@ struct Plan {
     overload: Phase,
     overload_connections: usize,
     profile: Duration,
+    /// Before each phase, how long to wait at most for the machine to be quiet.
+    quiet_wait: Duration,
+    /// Total time the run may spend waiting for quiet and repeating disturbed phases.
+    quiet_budget: Duration,
 }
 
 impl Plan {
@@ -69,7 +73,9 @@ impl Plan {
                 open_connections: 32,
                 overload: phase(300, 1500),
                 overload_connections: 512,
-                profile: Duration::from_secs(1),
+                profile: Duration::from_secs(2),
+                quiet_wait: Duration::from_secs(1),
+                quiet_budget: Duration::from_secs(5),
             }
         } else {
             Self {
@@ -81,6 +87,8 @@ impl Plan {
                 overload: phase(1000, 5000),
                 overload_connections: 512,
                 profile: Duration::from_secs(5),
+                quiet_wait: Duration::from_secs(20),
+                quiet_budget: Duration::from_secs(600),
             }
         }
     }
@@ -142,6 +150,8 @@ pub struct Results {
     pub after_closed: ProcSample,
     pub after_overload: ProcSample,
     pub profile: Option<profile::Profile>,
+    /// Phases repeated because other processes took much of the machine during them.
+    pub repeated: u32,
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<Section> {
@@ -192,6 +202,7 @@ async fn measure_all(
         run: run?,
     });
     results.left_out = left_out;
+    results.repeated = bench.repeated();
     results.fixtures = fixtures
         .iter()
         .map(|f| (f.name.clone(), f.body.len()))
@@ -227,10 +238,11 @@ async fn with_default_ingress(
         open_ingress.push(bench.ingress_open(plan, pid, half_rate).await?);
         open_ceiling.push(bench.ceiling_open(plan, pid, half_rate).await?);
     }
+    crate::process::wait_for_quiet(plan.quiet_wait, 0.08).await;
     let profile = profile::record(
         pid,
         plan.profile,
-        bench.ingress_closed(plan, pid, peak_concurrency, plan.profile),
+        bench.ingress_closed_once(plan, pid, peak_concurrency, plan.profile),
     )
     .await?;
     let offered = max_rate * OVERLOAD_FACTOR;
@@ -257,6 +269,7 @@ async fn with_default_ingress(
         after_closed,
         after_overload: ProcSample::default(),
         profile,
+        repeated: 0,
     })
 }
 

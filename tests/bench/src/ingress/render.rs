@@ -59,8 +59,12 @@ fn setup(out: &mut String, r: &Results) {
          generator and the broker compete with the ingress for CPU, exactly as the ceiling \
          publisher competes with the broker, so the ratio compares like with like, and the \
          absolute figures are this machine's. Medians of {} runs per figure; each phase has a \
-         warm-up that is not counted; the queues are purged after every phase.",
-        r.plan_reps
+         warm-up that is not counted; the queues are purged after every phase. Each phase \
+         starts once the machine is quiet (other processes below 8% of it, waiting up to 20 s) \
+         and is repeated (up to 3 runs, keeping the least disturbed) when other processes took \
+         more than 15% of the machine during it: {} phases were repeated in this run. The \
+         share other processes still took is shown with the CPU figures.",
+        r.plan_reps, r.repeated
     );
 }
 
