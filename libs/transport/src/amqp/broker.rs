@@ -77,7 +77,7 @@ impl Broker {
         let pool = |role: &str| {
             let connection_name = format!("jira-sync {} {role}", settings.prefix);
             Config {
-                url: Some(settings.url.expose_secret().to_owned()),
+                url: Some(with_frame_max(settings.url.expose_secret())),
                 pool: Some(PoolConfig {
                     max_size: 1,
                     // Bounded waits everywhere: a broker that does not answer must turn into an
@@ -211,6 +211,22 @@ impl Broker {
     }
 }
 
+/// The largest AMQP frame asked of the broker unless the URL names one (`?frame_max=`).
+/// lapin keeps a send and a receive buffer of 32 frames per connection, filled in full:
+/// with RabbitMQ's default of 128 KiB that is 8 MiB of resident memory per connection, more
+/// than everything else the ingress holds. 32 KiB is far above any header block jira-sync
+/// sends (error texts are capped at 1 KiB), and larger bodies simply take more frames.
+const FRAME_MAX: u32 = 32 * 1024;
+
+/// `url` with `frame_max=`[`FRAME_MAX`] added to its query, unless it sets `frame_max` itself.
+fn with_frame_max(url: &str) -> String {
+    if url.contains("frame_max=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}frame_max={FRAME_MAX}")
+}
+
 /// Publishes on a confirm-mode channel and turns the broker's answer into a result.
 pub(crate) async fn confirm_publish(
     channel: &Channel,
@@ -256,4 +272,32 @@ pub(crate) async fn confirm_publish(
 /// A broker-side or network failure; the text never includes the URL.
 pub(crate) fn unavailable(context: &str, error: impl std::fmt::Display) -> TransportError {
     TransportError::Unavailable(format!("{context}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_size_is_capped_unless_the_url_sets_one() {
+        assert_eq!(
+            with_frame_max("amqp://u:p@h:5672/%2f"),
+            "amqp://u:p@h:5672/%2f?frame_max=32768"
+        );
+        assert_eq!(
+            with_frame_max("amqp://h/%2f?heartbeat=30"),
+            "amqp://h/%2f?heartbeat=30&frame_max=32768"
+        );
+        assert_eq!(
+            with_frame_max("amqp://h/%2f?frame_max=131072"),
+            "amqp://h/%2f?frame_max=131072"
+        );
+        for url in [
+            with_frame_max("amqp://u:p@h:5672/%2f"),
+            with_frame_max("amqp://h/%2f?heartbeat=30"),
+        ] {
+            let parsed: lapin::uri::AMQPUri = url.parse().expect("still a valid AMQP URI");
+            assert_eq!(parsed.query.frame_max, Some(FRAME_MAX));
+        }
+    }
 }
