@@ -421,7 +421,10 @@ pub(super) fn observed_base(
     side: jira_sync_domain::Side,
 ) -> Snapshot {
     let mut base = written.clone();
-    for (key, value) in shown {
+    // Not completion: a difference there is a person's change made while the twin was being
+    // created (Done right after it appeared), which must sync, not be taken for how the other
+    // side shows the agreed value.
+    for (key, value) in shown.iter().filter(|(k, _)| k.as_str() != COMPLETED) {
         if written.get(key) != Some(value) {
             record_observed(&mut base, key, side, value.clone());
         }
