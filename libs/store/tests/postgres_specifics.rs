@@ -1,5 +1,6 @@
 //! PostgreSQL behaviour beyond the shared conformance suite: the lock pool never starves the
-//! query pool, and an unreachable server is reported as `Unavailable`.
+//! query pool, a lock wait that times out never leaves the lock behind, and an unreachable
+//! server is reported as `Unavailable`.
 
 use std::time::{Duration, Instant};
 
@@ -143,5 +144,57 @@ async fn a_lock_whose_session_is_terminated_knows_it_is_lost_and_frees_the_key()
         other => panic!("the key stayed taken: {:?}", other.map(|g| g.is_some())),
     }
     drop(guard);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn waits_that_time_out_as_the_holder_lets_go_never_leave_the_key_locked() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let db = fresh_postgres().await;
+    let open = || async {
+        db.open_another()
+            .await
+            .unwrap_or_else(|e| panic!("open a store: {e}"))
+    };
+    let (holder, waiters, probe) = (open().await, open().await, open().await);
+    // One holder takes and lets go of the key over and over; waiters give up after 3 ms, so
+    // many of their `lock_timeout`s fire in the instant the lock is handed over to them.
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(Some(guard)) = holder.lock("pair", Duration::from_secs(1)).await {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    let _ = guard.release().await;
+                }
+            }
+            holder.close().await;
+        }
+    });
+    let mut timed_out = 0;
+    for _ in 0..400 {
+        match waiters.lock("pair", Duration::from_millis(3)).await {
+            Ok(Some(guard)) => assert!(guard.release().await.is_ok()),
+            Ok(None) => timed_out += 1,
+            Err(e) => panic!("lock: {e}"),
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = churn.await;
+    assert!(timed_out > 0, "no wait timed out");
+    // Every guard was released: the key is free for anyone, at once. A timed-out wait whose
+    // session was granted the lock anyway must not have kept it on a pooled connection.
+    match probe.lock("pair", Duration::from_secs(2)).await {
+        Ok(Some(guard)) => assert!(guard.release().await.is_ok()),
+        other => panic!(
+            "the key stayed locked after {timed_out} timed-out waits: {:?}",
+            other.map(|g| g.is_some())
+        ),
+    }
+    waiters.close().await;
+    probe.close().await;
     db.cleanup().await;
 }

@@ -21,7 +21,10 @@
 //! Cancellation: a caller that gives up mid-wait drops the connection, which ends the
 //! session. The server may still grant the lock to that dead session for an instant before it
 //! notices the closed socket and exits, so a later locker can wait slightly longer, never
-//! forever.
+//! forever. A wait that ends in `lock_timeout` ends its session too: the server can grant the
+//! lock in the very instant the timeout fires and still report the timeout, and a session-level
+//! lock survives that error (the fault-injection suite met it: a pair locked for good by an
+//! idle pooled connection).
 //!
 //! Keys: the 64-bit advisory key is a hash of the key string ([`lock_id`]). Two keys that
 //! collide only serialize with each other; they never let two holders of one key in.
@@ -96,10 +99,11 @@ impl LockPool {
         };
         let mut conn = SessionConnection(Some(self.pool.acquire().await.map_err(from_sqlx)?));
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let acquired = if remaining < Duration::from_millis(1) {
-            try_lock(conn.get(), id).await
-        } else {
+        let waited = remaining >= Duration::from_millis(1);
+        let acquired = if waited {
             lock_within(conn.get(), id, remaining).await
+        } else {
+            try_lock(conn.get(), id).await
         }
         .map_err(from_sqlx)?;
         if acquired {
@@ -108,8 +112,17 @@ impl LockPool {
                 id,
                 _slot: slot,
             }))
+        } else if waited {
+            // A wait that timed out may still have been granted the lock: the server hands it
+            // over in the same instant the `lock_timeout` fires, reports the timeout anyway, and
+            // a session-level lock survives the failed statement. Returned to the pool, the
+            // connection would hold the pair's lock for its next user, and the pair would stay
+            // locked for the connection's lifetime. Ending the session frees it.
+            drop(conn);
+            Ok(None)
         } else {
-            // The session holds no lock: the connection may serve the next locker.
+            // `pg_try_advisory_lock` said no: the session holds no lock, the connection may
+            // serve the next locker.
             conn.return_to_pool();
             Ok(None)
         }
