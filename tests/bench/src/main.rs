@@ -21,7 +21,6 @@ mod phases;
 mod poller;
 mod process;
 mod report;
-mod scan_parts;
 mod scrape;
 mod setup;
 mod startup;

@@ -284,18 +284,40 @@ fn clock_ticks_per_second() -> f64 {
     })
 }
 
-/// The pid of the local RabbitMQ node (`beam.smp`), to account for the broker's CPU time.
+/// The pid of the machine's RabbitMQ node (`beam.smp` running as the `rabbitmq` user, where
+/// the Debian package runs it; other nodes, such as private ones that tests start, run as
+/// other users), to account for the broker's CPU time.
 pub fn broker_pid() -> Option<u32> {
-    std::fs::read_dir("/proc")
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let rabbit_uid = passwd
+        .lines()
+        .find_map(|l| l.strip_prefix("rabbitmq:"))
+        .and_then(|rest| rest.split(':').nth(1))
+        .map(str::to_owned);
+    let nodes: Vec<(u32, Option<String>)> = std::fs::read_dir("/proc")
         .ok()?
         .flatten()
-        .find_map(|entry| {
+        .filter_map(|entry| {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let is_rabbit = String::from_utf8_lossy(&cmdline).contains("rabbit");
-            (comm.trim() == "beam.smp" && is_rabbit).then_some(pid)
+            if comm.trim() != "beam.smp" || !String::from_utf8_lossy(&cmdline).contains("rabbit") {
+                return None;
+            }
+            let status = std::fs::read_to_string(entry.path().join("status")).ok()?;
+            let uid = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().next())
+                .map(str::to_owned);
+            Some((pid, uid))
         })
+        .collect();
+    nodes
+        .iter()
+        .find(|(_, uid)| rabbit_uid.is_some() && *uid == rabbit_uid)
+        .or_else(|| nodes.first())
+        .map(|(pid, _)| *pid)
 }
 
 /// One `GET path` on a fresh connection; the status code, or the I/O error (refused while the

@@ -58,6 +58,13 @@ async fn handle(
     let (endpoint, auth) = find_endpoint(state, endpoint)?;
     let span = tracing::Span::current();
     span.record("endpoint", endpoint.as_str());
+    // At `ingress.max_in_flight` already: refuse before reading, verifying and parsing the body,
+    // so that shedding load costs little. (`publish` enforces the limit itself; this only
+    // spares the work.)
+    if state.in_flight.available_permits() == 0 {
+        let retry_after = state.settings.ingress.unavailable_retry_after;
+        return Err(ApiError::Overloaded { retry_after });
+    }
 
     require_json(req)?;
     let body = read_body(req, payload, state.settings.ingress.max_body_bytes).await?;

@@ -1,7 +1,8 @@
 //! Where a PeopleForce scan's time goes, measured part by part right after the scans of the
 //! poller benchmark: paging through the tasks with the production client (typed decoding,
-//! retries and all), one leadership check per page (the query the poller's leader runs before
-//! every page), and loading the stored content hashes once per scan.
+//! retries and all), hashing every task as the poller does, one leadership check per page (the
+//! query the poller's leader runs before every page), and loading the stored content hashes
+//! once per scan.
 
 use std::time::{Duration, Instant};
 
@@ -9,12 +10,15 @@ use anyhow::Context;
 use jira_sync_peopleforce_client::{PeopleForceClient, PeopleForceConfig};
 use jira_sync_store::Store;
 use secrecy::SecretString;
+use sha2::{Digest, Sha256};
 
 /// The parts of one scan, each measured on its own.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Parts {
     /// Paging through every task with the poller's client.
     pub client: Duration,
+    /// Hashing every task (and keeping the hashes by id).
+    pub hashing: Duration,
     /// One leadership check per page.
     pub leader_checks: Duration,
     /// Loading the scope's content hashes.
@@ -40,14 +44,35 @@ pub async fn measure(
     let client = PeopleForceClient::new(config)?;
     let started = Instant::now();
     let mut number = 1;
+    let mut tasks = Vec::new();
     loop {
         let page = client.tasks_page(number).await?;
-        if page.is_last() || page.items.is_empty() {
+        let last = page.is_last() || page.items.is_empty();
+        tasks.extend(page.items);
+        if last {
             break;
         }
         number += 1;
     }
     let client_time = started.elapsed();
+
+    // The poller's content hash (`jira_sync_poller::hashes`, private there), computed the same
+    // way: SHA-256 of a JSON array of the synced fields, hex-encoded.
+    let started = Instant::now();
+    let mut known = std::collections::HashMap::with_capacity(tasks.len());
+    for task in &tasks {
+        let canonical = serde_json::json!([
+            "v1",
+            task.title,
+            task.description,
+            task.due_date,
+            task.assignee_id,
+            task.completed,
+        ]);
+        let digest = Sha256::digest(canonical.to_string().as_bytes());
+        known.insert(task.id.clone(), hex::encode(&digest[..]));
+    }
+    let hashing = started.elapsed();
 
     let guard = store
         .lock("bench/leader-check", Duration::from_secs(5))
@@ -66,6 +91,7 @@ pub async fn measure(
     anyhow::ensure!(!hashes.is_empty(), "no hashes stored under {scope}");
     Ok(Parts {
         client: client_time,
+        hashing,
         leader_checks,
         hash_load,
         ..Parts::default()
