@@ -128,15 +128,24 @@ Keys whose value is null are left out, so `--set config.x.y=null` restores a com
 {{- if not (regexMatch "^[a-z0-9_-]{1,64}$" $id) -}}
 {{- fail (printf "config.endpoints.%s: endpoint ids must be lower-case letters, digits, - or _ (they travel through environment variable names)" $id) -}}
 {{- end -}}
-{{- if hasKey $endpoint "api_token" -}}
-{{- fail (printf "config.endpoints.%s.api_token must not be set: use secrets.endpoints.%s.apiToken" $id $id) -}}
+{{- range $field, $ref := dict "api_token" "apiToken" "api_key" "apiToken" "pat" "pat" "password" "password" -}}
+{{- if hasKey $endpoint $field -}}
+{{- fail (printf "config.endpoints.%s.%s must not be set: use secrets.endpoints.%s.%s" $id $field $id $ref) -}}
+{{- end -}}
 {{- end -}}
 {{- $webhook := default dict $endpoint.webhook -}}
 {{- if or (hasKey $webhook "secret") (hasKey $webhook "key") -}}
 {{- fail (printf "config.endpoints.%s.webhook must not hold its secret or key: use secrets.endpoints.%s.webhookSecret" $id $id) -}}
 {{- end -}}
 {{- $refs := index (default dict $.Values.secrets.endpoints) $id | default dict -}}
-{{- if not $refs.apiToken -}}
+{{- if eq (toString $endpoint.kind) "jira_data_center" -}}
+{{- if and (not $refs.pat) (not $refs.password) -}}
+{{- fail (printf "secrets.endpoints.%s.pat (a personal access token) or .password (with config.endpoints.%s.username) is required for Jira Data Center (a Secret name and key)" $id $id) -}}
+{{- end -}}
+{{- if and $refs.password (not $refs.pat) (not $endpoint.username) -}}
+{{- fail (printf "config.endpoints.%s.username is required with secrets.endpoints.%s.password" $id $id) -}}
+{{- end -}}
+{{- else if not $refs.apiToken -}}
 {{- fail (printf "secrets.endpoints.%s.apiToken is required (a Secret name and key)" $id) -}}
 {{- end -}}
 {{- if and $endpoint.webhook (not $refs.webhookSecret) -}}
@@ -197,12 +206,16 @@ Keys whose value is null are left out, so `--set config.x.y=null` restores a com
 {{- end }}
 {{- range $id := keys (default dict $root.Values.config.endpoints) | sortAlpha }}
 {{- $endpoint := index $root.Values.config.endpoints $id }}
-{{- $refs := index $root.Values.secrets.endpoints $id }}
-- name: {{ printf "JIRA_SYNC__ENDPOINTS__%s__API_TOKEN" (upper $id) }}
+{{- $refs := index (default dict $root.Values.secrets.endpoints) $id | default dict }}
+{{- range $ref, $var := dict "apiToken" "API_TOKEN" "pat" "PAT" "password" "PASSWORD" }}
+{{- with index $refs $ref }}
+- name: {{ printf "JIRA_SYNC__ENDPOINTS__%s__%s" (upper $id) $var }}
   valueFrom:
     secretKeyRef:
-      name: {{ $refs.apiToken.name }}
-      key: {{ $refs.apiToken.key }}
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
 {{- if $endpoint.webhook }}
 - name: {{ printf "JIRA_SYNC__ENDPOINTS__%s__WEBHOOK__%s" (upper $id) (ternary "KEY" "SECRET" (eq (toString $endpoint.webhook.method) "api_key")) }}
   valueFrom:

@@ -57,6 +57,22 @@ pub enum WebhookError {
     BadIssueKey(String),
 }
 
+/// The longest piece of a sender's text an error quotes back.
+const QUOTED_MAX: usize = 64;
+
+/// `text` as an error quotes it: at most [`QUOTED_MAX`] bytes (cut at a character boundary)
+/// and a note of the full length, so that an error answer never echoes a large body.
+fn quoted(text: &str) -> String {
+    if text.len() <= QUOTED_MAX {
+        return text.to_owned();
+    }
+    let mut end = QUOTED_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
+}
+
 /// What routing needs from a Jira webhook body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JiraWebhook {
@@ -174,8 +190,8 @@ impl JiraWebhook {
         if let Some(issue) = raw.issue {
             issue_id = id_string(issue.id);
             if let Some(key) = issue.key {
-                let key =
-                    IssueKey::parse(key.clone()).map_err(|_| WebhookError::BadIssueKey(key))?;
+                let key = IssueKey::parse(key.clone())
+                    .map_err(|_| WebhookError::BadIssueKey(quoted(&key)))?;
                 project_key = Some(key.project().to_owned());
                 issue_key = Some(key);
             }
@@ -195,7 +211,7 @@ impl JiraWebhook {
             comment_author = comment.author.and_then(RawUser::id);
         }
         if kind.is_synced() && issue_id.is_none() {
-            return Err(WebhookError::MissingIssue(event));
+            return Err(WebhookError::MissingIssue(quoted(&event)));
         }
         Ok(Self {
             event,
@@ -213,6 +229,31 @@ impl JiraWebhook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_quote_at_most_a_short_prefix_of_the_senders_text() {
+        let key = format!("{}é", "x".repeat(QUOTED_MAX - 1));
+        let body = format!(
+            r#"{{"webhookEvent":"jira:issue_updated","issue":{{"id":"1","key":"{key}"}}}}"#
+        );
+        let Err(WebhookError::BadIssueKey(shown)) = JiraWebhook::parse(body.as_bytes()) else {
+            panic!("a bad key must be refused");
+        };
+        assert_eq!(
+            shown,
+            format!("{}... (65 bytes)", "x".repeat(QUOTED_MAX - 1))
+        );
+
+        let body = br#"{"webhookEvent":"jira:issue_updated","issue":{"key":"A-1"}}"#;
+        assert_eq!(
+            JiraWebhook::parse(body),
+            Err(WebhookError::MissingIssue("jira:issue_updated".into()))
+        );
+        assert_eq!(
+            quoted(&"y".repeat(500)).len(),
+            QUOTED_MAX + " (500 bytes)".len() + 3
+        );
+    }
 
     #[test]
     fn an_issue_update_yields_its_id_key_and_project() -> Result<(), WebhookError> {

@@ -274,7 +274,7 @@ fn render(plan: &Plan, kinds: &[Kind], phases: &HashMap<&'static str, Vec<Phase>
         "A person changes each of {} linked issues in site A once, at {:.0} changes/s, under \
          Jira-like limits (latency 50-150 ms, 100 requests/s per site for the bot, 20 writes per \
          issue per 2 s); the installation is then left to settle, so whatever the bot's own \
-         write sets off is counted too (its webhook from B, which the ingress drops as an echo). Calls are the bot's \
+         write sets off is counted too (its webhook from B, which the worker acknowledges without a reconcile, as the echo of its own write). Calls are the bot's \
          requests to both sites from the simulators' request logs; a 429 answer is not counted \
          as a call but in its own column. Minimum: 1 read (the changed issue; webhook payloads \
          are not trusted) + 1 write. Median of {} run(s), each on a fresh installation \

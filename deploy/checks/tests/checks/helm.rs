@@ -136,3 +136,93 @@ fn the_chart_refuses_a_worker_grace_period_not_longer_than_the_drain_timeout() {
         "{out}"
     );
 }
+
+/// The names of the environment variables the ingress gets.
+fn ingress_env_names(docs: &[serde_json::Value]) -> Vec<String> {
+    let ingress = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "jira-sync-ingress")
+        .unwrap_or_else(|| panic!("no ingress Deployment rendered"));
+    let env = ingress["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the ingress container has no env"));
+    env.iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_data_center_endpoint_takes_a_personal_access_token_or_a_password_from_secrets() {
+    let dc = [
+        "--set",
+        "config.endpoints.dc.kind=jira_data_center",
+        "--set",
+        "config.endpoints.dc.base_url=https://jira.example.com",
+    ];
+    let with_pat = [
+        "--set",
+        "secrets.endpoints.dc.pat.name=jira-dc",
+        "--set",
+        "secrets.endpoints.dc.pat.key=pat",
+    ];
+    let names = ingress_env_names(&manifests(&[&dc[..], &with_pat[..]].concat()));
+    assert!(
+        names.iter().any(|n| n == "JIRA_SYNC__ENDPOINTS__DC__PAT"),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "JIRA_SYNC__ENDPOINTS__DC__API_TOKEN"),
+        "{names:?}"
+    );
+
+    let with_password = [
+        "--set",
+        "config.endpoints.dc.username=jira-sync",
+        "--set",
+        "secrets.endpoints.dc.password.name=jira-dc",
+        "--set",
+        "secrets.endpoints.dc.password.key=password",
+    ];
+    let names = ingress_env_names(&manifests(&[&dc[..], &with_password[..]].concat()));
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "JIRA_SYNC__ENDPOINTS__DC__PASSWORD"),
+        "{names:?}"
+    );
+
+    let refused = [
+        (
+            vec![],
+            "secrets.endpoints.dc.pat (a personal access token) or .password",
+        ),
+        (
+            vec![
+                "--set",
+                "secrets.endpoints.dc.password.name=jira-dc",
+                "--set",
+                "secrets.endpoints.dc.password.key=password",
+            ],
+            "config.endpoints.dc.username is required",
+        ),
+        (
+            [
+                &with_pat[..],
+                &["--set", "config.endpoints.dc.pat=secret"][..],
+            ]
+            .concat(),
+            "config.endpoints.dc.pat must not be set",
+        ),
+    ];
+    for (extra, message) in refused {
+        let out = run_failing(
+            command("helm")
+                .args(["template", "jira-sync", "k8s/jira-sync"])
+                .args(dc)
+                .args(&extra),
+        );
+        assert!(out.contains(message), "{extra:?}: {out}");
+    }
+}
