@@ -354,3 +354,65 @@ async fn a_copy_left_unlinked_by_a_crash_is_deleted_once_its_original_is_gone() 
     env.stop().await;
     Ok(())
 }
+
+/// A twin created from the right side: the creator holds the source's own lock, while a
+/// comment webhook arriving once the link is stored locks the pair. Both copying the comment
+/// at once posted it twice; the creator now takes the pair's lock for its comment copies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_comment_webhook_during_a_right_side_create_does_not_copy_the_comment_twice() -> TestResult
+{
+    let env = Env::start().await?;
+    let (source, _) = env
+        .create(Right, json!({"summary": "Made in Beta"}), None)
+        .await?;
+    env.person(Right)
+        .add_comment(&source, &adf("Before the twin"), &[])
+        .await?;
+    // Writes to Alpha take long enough for a second reconcile to start in the middle of the
+    // creator's comment copy.
+    env.site(Left).add_fault(jira_sync_jira_sim::FaultSpec {
+        method: Some("POST".into()),
+        path_prefix: Some("/rest/api/3/issue".into()),
+        kind: jira_sync_jira_sim::FaultKind::LatencyMs(700),
+        times: None,
+        probability: None,
+        seed: None,
+    })?;
+
+    let creator = env.reconcile(Right, &source);
+    let webhook = async {
+        let result: Result<Outcome, Box<dyn std::error::Error>> = async {
+            // The comment's webhook is handled as soon as the pair is linked.
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let link = (env.db.store)
+                    .find_link(&connection(), Right, &source)
+                    .await?;
+                if link.is_some() {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Err("the pair was never linked".into());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            Ok(env.reconcile(Right, &source).await?)
+        }
+        .await;
+        result
+    };
+    let (created, synced) = tokio::join!(creator, webhook);
+    let Outcome::Created {
+        twin_id, link_id, ..
+    } = created?
+    else {
+        return Err("the first reconcile must create the twin".into());
+    };
+    synced?;
+
+    let copies = env.comments(Left, &twin_id);
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    assert_eq!(env.db.store.comment_links(link_id).await?.len(), 1);
+    env.stop().await;
+    Ok(())
+}

@@ -183,8 +183,19 @@ impl Reconciler {
             Side::Left => (source, &twin),
             Side::Right => (&twin, source),
         };
-        self.sync_comments(ctx, &self.mapper(ctx), &link, left, right)
-            .await?;
+        // From the moment the link is stored, requests for either issue lock the pair's key.
+        // Creating from the right side we hold the source's own key, so the comment copies
+        // take the pair's key as well: without it, a comment webhook arriving now would copy
+        // the same comments beside us. (Taken in this order only: nothing holding a pair's
+        // key waits for an unlinked issue's.)
+        let mapper = self.mapper(ctx);
+        let comments = Box::pin(self.sync_comments(ctx, &mapper, &link, left, right));
+        let pair_key = lock_key(ctx.id(), ctx.side, &ctx.request.entity_id, Some(&link));
+        if pair_key == held {
+            comments.await?;
+        } else {
+            self.under_lock(&pair_key, comments).await?;
+        }
         Ok(Step::Done(Outcome::Created {
             link_id: link.id,
             twin_id: twin.id,
