@@ -177,6 +177,7 @@ async fn reconcile_everything(env: &TestEnv, transport: &AmqpTransport) {
                 trigger: Trigger::Manual,
                 delivery_id: DeliveryId::generate(),
                 event_at: None,
+                change: None,
             };
             let payload = serde_json::to_vec(&request).unwrap_or_else(|e| panic!("{e}"));
             let envelope = Envelope::new(request.delivery_id.as_str(), payload)

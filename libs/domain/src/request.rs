@@ -49,6 +49,11 @@ pub struct ReconcileRequest {
     /// When the event happened at the source (Jira's webhook `timestamp`), for lag metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_at: Option<DateTime<Utc>>,
+    /// The change a webhook reports, named alike in every webhook the source sends about it
+    /// (`changelog:<id>`, `comment:<id>:<updated>`): once one of them is reconciled, the others
+    /// find nothing new and are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 /// The entity id of a PeopleForce employee in a request: `employee:<id>` (task ids are numbers,
@@ -86,6 +91,7 @@ mod tests {
             },
             delivery_id: DeliveryId::parse("d-1")?,
             event_at: None,
+            change: None,
         };
         let json = serde_json::to_vec(&request)?;
         let back: ReconcileRequest = serde_json::from_slice(&json)?;

@@ -4,8 +4,11 @@
 //! payload, so the rest of the body is never interpreted here. Payloads from Jira Cloud and Data
 //! Center, old and new, are accepted (see the fixture tests).
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::ids::IssueKey;
@@ -87,6 +90,9 @@ pub struct JiraWebhook {
     pub comment_id: Option<String>,
     /// The account (Cloud) or user name (Data Center) whose action raised the event.
     pub actor: Option<String>,
+    /// A name for the change the event reports, the same in every webhook Jira sends about it
+    /// (see [`change_key`]).
+    pub change: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +103,80 @@ struct Raw {
     issue: Option<RawIssue>,
     comment: Option<RawComment>,
     user: Option<RawUser>,
+    #[serde(default, deserialize_with = "changelog_id")]
+    changelog: Option<String>,
+    issue_event_type_name: Option<Value>,
+}
+
+/// `changelog.id`, and `None` whatever else `changelog` holds: the change key only spares
+/// work, so a body is never refused for it. The rest of the changelog is skipped unread.
+fn changelog_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    struct Id;
+    impl<'de> Visitor<'de> for Id {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a changelog")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut id = None;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "id" {
+                    id = id_string(Some(map.next_value::<Value>()?));
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(id)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Id)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Id)
+}
+
+/// The name of the change a webhook reports, the same in each of the webhooks Jira sends about
+/// one change: a comment raises `comment_created` and also `jira:issue_updated`
+/// (`issue_commented`), both carrying the comment. An edit is named by its changelog id; a
+/// comment by its id and `updated` time, or as deleted. `None` when the body names neither.
+fn change_key(
+    changelog: Option<String>,
+    comment: Option<(&str, Option<&str>)>,
+    deleted: bool,
+) -> Option<String> {
+    if let Some(id) = changelog {
+        return Some(format!("changelog:{id}"));
+    }
+    let (id, updated) = comment?;
+    if deleted {
+        return Some(format!("comment:{id}:deleted"));
+    }
+    Some(format!("comment:{id}:{}", updated?))
 }
 
 #[derive(Deserialize)]
@@ -122,6 +202,7 @@ struct RawComment {
     #[serde(rename = "self")]
     self_url: Option<String>,
     author: Option<RawUser>,
+    updated: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -199,7 +280,7 @@ impl JiraWebhook {
                 project_key = Some(project);
             }
         }
-        let (mut comment_id, mut comment_author) = (None, None);
+        let (mut comment_id, mut comment_author, mut comment_updated) = (None, None, None);
         if let Some(comment) = raw.comment {
             if issue_id.is_none() {
                 issue_id = comment
@@ -209,7 +290,19 @@ impl JiraWebhook {
             }
             comment_id = id_string(comment.id);
             comment_author = comment.author.and_then(RawUser::id);
+            comment_updated = match comment.updated {
+                Some(Value::String(updated)) => Some(updated),
+                _ => None,
+            };
         }
+        let deleted = event == "comment_deleted"
+            || raw.issue_event_type_name.as_ref().and_then(Value::as_str)
+                == Some("issue_comment_deleted");
+        let change = change_key(
+            raw.changelog,
+            (comment_id.as_deref()).map(|id| (id, comment_updated.as_deref())),
+            deleted,
+        );
         if kind.is_synced() && issue_id.is_none() {
             return Err(WebhookError::MissingIssue(quoted(&event)));
         }
@@ -222,6 +315,7 @@ impl JiraWebhook {
             project_key,
             comment_id,
             actor: raw.user.and_then(RawUser::id).or(comment_author),
+            change,
         })
     }
 }
@@ -314,6 +408,68 @@ mod tests {
     fn unsynced_events_need_no_issue() -> Result<(), WebhookError> {
         let hook = JiraWebhook::parse(br#"{"webhookEvent":"sprint_started","sprint":{"id":1}}"#)?;
         assert!(!hook.kind.is_synced());
+        Ok(())
+    }
+
+    fn fixture(name: &str) -> Result<JiraWebhook, Box<dyn std::error::Error>> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/jira-webhooks")
+            .join(name);
+        Ok(JiraWebhook::parse(&std::fs::read(path)?)?)
+    }
+
+    #[test]
+    fn webhooks_name_their_change_by_changelog_or_by_comment()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let renamed = fixture("mattermost-plugin-jira--webhook-issue-updated-renamed.json")?;
+        assert_eq!(renamed.change.as_deref(), Some("changelog:10224"));
+        let created = fixture("mattermost-plugin-jira--webhook-cloud-comment-created.json")?;
+        assert_eq!(
+            created.change.as_deref(),
+            Some("comment:10019:2019-02-15T19:11:18.321-0800")
+        );
+        let deleted = fixture("mattermost-plugin-jira--webhook-cloud-comment-deleted.json")?;
+        assert_eq!(deleted.change.as_deref(), Some("comment:10757:deleted"));
+        // The issue event Jira sends beside a comment's own names the same change.
+        let beside = fixture("jira-trigger-plugin--issue_updated_with_comment.json")?;
+        assert_eq!(
+            beside.change.as_deref(),
+            Some("comment:10000:2015-12-20T19:04:58.421+0000")
+        );
+        let body = br#"{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_comment_deleted",
+            "issue":{"id":"1"},"comment":{"id":"5","updated":"2026-01-01T00:00:00.000+0000"}}"#;
+        assert_eq!(
+            JiraWebhook::parse(body)?.change.as_deref(),
+            Some("comment:5:deleted")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_changelog_of_an_unexpected_shape_names_no_change_and_is_not_refused()
+    -> Result<(), WebhookError> {
+        for changelog in [
+            r#""x""#,
+            "[1,{}]",
+            "null",
+            "7",
+            r#"{"items":[{"a":1}]}"#,
+            r#"{"id":{}}"#,
+        ] {
+            let body = format!(
+                r#"{{"webhookEvent":"jira:issue_updated","issue":{{"id":"1"}},"changelog":{changelog}}}"#
+            );
+            assert_eq!(
+                JiraWebhook::parse(body.as_bytes())?.change,
+                None,
+                "{changelog}"
+            );
+        }
+        let body = br#"{"webhookEvent":"jira:issue_updated","issue":{"id":"1"},"changelog":{"items":[],"id":42}}"#;
+        assert_eq!(
+            JiraWebhook::parse(body)?.change.as_deref(),
+            Some("changelog:42")
+        );
         Ok(())
     }
 

@@ -97,6 +97,7 @@ pub fn plan(
             },
             delivery_id: delivery_id.clone(),
             event_at: hook.timestamp,
+            change: hook.change.clone(),
         };
         let payload = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.into()))?;
         let mut envelope = Envelope::new(delivery_id.as_str(), payload)

@@ -28,6 +28,7 @@ pub fn request(
         trigger: Trigger::Poll,
         delivery_id: DeliveryId::generate(),
         event_at: None,
+        change: None,
     }
 }
 

@@ -416,3 +416,56 @@ async fn a_comment_webhook_during_a_right_side_create_does_not_copy_the_comment_
     env.stop().await;
     Ok(())
 }
+
+/// Jira sends two webhooks about a comment (`comment_created`, and `jira:issue_updated` with
+/// `issue_commented`), both naming the same change: the second is not reconciled again.
+#[tokio::test]
+async fn a_second_webhook_about_a_reconciled_change_reads_nothing() -> TestResult {
+    let env = Env::start().await?;
+    let (id, twin, link) = env.pair(json!({"summary": "Talked about"})).await?;
+    let comment = env.person(Left).add_comment(&id, &adf("Once"), &[]).await?;
+    let updated = comment.updated.ok_or("the comment has no updated time")?;
+    let change = format!("comment:{}:{}", comment.id, updated.to_rfc3339());
+    let about = |event: &str| {
+        let mut request = env.request(Left, &id);
+        request.trigger = jira_sync_domain::Trigger::Webhook {
+            event: event.into(),
+            actor: None,
+        };
+        request.change = Some(change.clone());
+        request
+    };
+    let first = env
+        .reconciler
+        .reconcile(&about("comment_created"), None)
+        .await?;
+    assert_eq!(first, in_sync(link));
+    assert_eq!(env.comments(Right, &twin).len(), 1);
+
+    let calls = |env: &Env| {
+        [Left, Right].map(|side| {
+            let stats = env.site(side).stats();
+            stats.reads + stats.writes
+        })
+    };
+    let before = calls(&env);
+    let second = (env.reconciler)
+        .reconcile(&about("jira:issue_updated"), None)
+        .await?;
+    assert_eq!(
+        second,
+        Outcome::Skipped {
+            reason: "already_seen"
+        }
+    );
+    assert_eq!(calls(&env), before, "the second webhook must not call Jira");
+
+    // Another change of the same issue, or a request naming none (a poll), is reconciled.
+    let mut other = about("jira:issue_updated");
+    other.change = Some("changelog:999".into());
+    assert_eq!(env.reconciler.reconcile(&other, None).await?, in_sync(link));
+    assert_eq!(env.reconcile(Left, &id).await?, in_sync(link));
+    assert_ne!(calls(&env), before);
+    env.stop().await;
+    Ok(())
+}

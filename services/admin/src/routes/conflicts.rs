@@ -148,6 +148,7 @@ async fn reconcile_link(state: &AppState, conflict: &Conflict) -> Result<Option<
         trigger: Trigger::Manual,
         delivery_id: DeliveryId::generate(),
         event_at: Some(Utc::now()),
+        change: None,
     };
     enqueue(state, &request).await?;
     Ok(Some(request.delivery_id.to_string()))

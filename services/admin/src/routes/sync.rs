@@ -48,6 +48,7 @@ pub async fn request_sync(
         trigger: Trigger::Manual,
         delivery_id: DeliveryId::generate(),
         event_at: Some(Utc::now()),
+        change: None,
     };
     enqueue(&state, &request).await?;
     tracing::info!(

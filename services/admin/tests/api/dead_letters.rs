@@ -23,6 +23,7 @@ fn request_envelope() -> Envelope {
         },
         delivery_id: DeliveryId::generate(),
         event_at: None,
+        change: None,
     };
     let payload = serde_json::to_vec(&request).expect("encodes");
     Envelope::new(request.delivery_id.as_str(), payload)

@@ -158,6 +158,7 @@ fn employee_requests(
             },
             delivery_id: delivery_id.clone(),
             event_at: None,
+            change: None,
         };
         let payload = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.into()))?;
         let mut envelope = Envelope::new(delivery_id.as_str(), payload)

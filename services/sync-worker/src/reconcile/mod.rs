@@ -22,6 +22,7 @@ mod linked;
 pub mod lock;
 mod peopleforce;
 mod resolutions;
+mod seen;
 mod transitions;
 mod twin;
 mod unknown;
@@ -37,6 +38,7 @@ use jira_sync_domain::{ConnectionId, EndpointId, ReconcileRequest, Side};
 use jira_sync_settings::{ConnectionSettings, ConnectionSide, Settings};
 use jira_sync_store::{NewAuditEntry, Store, StoreError};
 use serde_json::Value;
+use tracing::debug;
 use uuid::Uuid;
 
 use crate::error::ReconcileError;
@@ -84,7 +86,8 @@ pub enum Outcome {
     /// origin marker of an entity that is linked elsewhere), `origin_deleted`, `detached` (the
     /// pair stopped syncing for good); on PeopleForce connections also `create_from` (twins
     /// are not created from this side) and `twin_pending` (our twin of a task, not linked yet);
-    /// `own_write` (the webhook of a write the bot made, see `echo`).
+    /// `own_write` (the webhook of a write the bot made, see `echo`); `already_seen` (another
+    /// webhook about a change already reconciled, see `seen`).
     Skipped { reason: &'static str },
     /// A PeopleForce employee changed (their e-mail, and so their Jira user, may have): the
     /// `reconciled` linked tasks assigned to them were reconciled; `wrote` when any write.
@@ -117,6 +120,7 @@ pub struct Reconciler {
     people: Arc<PeopleCache>,
     peopleforce: Arc<PeopleforceClients>,
     bots: Arc<echo::BotAccounts>,
+    seen: Arc<seen::SeenChanges>,
 }
 
 /// The resolved view of one request: its connection, its side and both sides' clients.
@@ -174,6 +178,7 @@ impl Reconciler {
             people: Arc::default(),
             peopleforce: Arc::default(),
             bots: Arc::default(),
+            seen: Arc::default(),
         }
     }
 
@@ -279,6 +284,24 @@ impl Reconciler {
 
     /// One pass under the lock `held`.
     async fn reconcile_locked(&self, ctx: &Ctx<'_>, held: &str) -> Result<Step, ReconcileError> {
+        // Checked under the lock: a webhook about the same change that waited for this lock
+        // while the first one was reconciled finds it done.
+        if self.seen.contains(ctx.request) {
+            debug!("another webhook about this change was reconciled; nothing to do");
+            return Ok(Step::Done(Outcome::Skipped {
+                reason: "already_seen",
+            }));
+        }
+        let step = self.reconcile_pass(ctx, held).await?;
+        if let Step::Done(outcome) = &step
+            && !matches!(outcome, Outcome::Skipped { .. })
+        {
+            self.seen.record(ctx.request);
+        }
+        Ok(step)
+    }
+
+    async fn reconcile_pass(&self, ctx: &Ctx<'_>, held: &str) -> Result<Step, ReconcileError> {
         // Re-check: the link may have been stored while we waited for the lock.
         let link = (self.store)
             .find_link(ctx.id(), ctx.side, &ctx.request.entity_id)
@@ -409,6 +432,7 @@ impl Reconciler {
                 trigger: jira_sync_domain::Trigger::Manual,
                 delivery_id: jira_sync_domain::DeliveryId::generate(),
                 event_at: None,
+                change: None,
             };
             let result = match self.context(&request, None) {
                 Ok(ctx) => self.catalog(&ctx).await.map(drop),

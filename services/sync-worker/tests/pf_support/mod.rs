@@ -161,6 +161,7 @@ create_from = "{create_from}"
             trigger: Trigger::Manual,
             delivery_id: DeliveryId::generate(),
             event_at: None,
+            change: None,
         };
         self.reconciler.reconcile(&request, None).await
     }

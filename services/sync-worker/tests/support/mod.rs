@@ -158,6 +158,7 @@ priority_map = [{{ left = "High", right = "P1" }}, {{ left = "Medium", right = "
             },
             delivery_id: DeliveryId::generate(),
             event_at: None,
+            change: None,
         }
     }
 
