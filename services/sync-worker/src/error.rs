@@ -49,6 +49,8 @@ pub enum ReconcileError {
     LockBusy(String),
     #[error("the lock key of this entity kept changing")]
     LockUnstable,
+    #[error("lock `{0}` was lost (its database session ended) before a write; not writing")]
+    LockLost(String),
     #[error("issue {issue} on `{endpoint}` holds a value jira-sync cannot map")]
     Mapping {
         endpoint: EndpointId,
@@ -143,7 +145,7 @@ impl ReconcileError {
             Self::Store(StoreError::NotFound(_)) => Disposition::Permanent { class: "store" },
             // Unavailable: the database comes back. Conflict: someone linked the entity in the
             // meantime, and a retry sees that link. Unexpected: bounded by max_attempts.
-            Self::Store(_) | Self::LockBusy(_) | Self::LockUnstable => {
+            Self::Store(_) | Self::LockBusy(_) | Self::LockUnstable | Self::LockLost(_) => {
                 Disposition::Transient { retry_after: None }
             }
             Self::Mapping { .. } => Disposition::Permanent { class: "mapping" },

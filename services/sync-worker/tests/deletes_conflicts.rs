@@ -281,3 +281,51 @@ async fn only_issues_in_scope_get_twins_and_one_that_leaves_is_paused_or_unlinke
     }
     Ok(())
 }
+
+/// A lock lost mid-reconcile (PostgreSQL ended the session holding it, as a restart does): the
+/// reconcile writes nothing and fails, to be retried, because another reconcile of the pair
+/// may hold the lock by now and have written newer values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconcile_whose_lock_was_lost_while_reading_writes_nothing() -> TestResult {
+    let env = Env::start().await?;
+    let (id, twin, _) = env.pair(json!({"summary": "Before"})).await?;
+    env.person(Left)
+        .edit_issue(&id, &object(json!({"summary": "After"})))
+        .await?;
+    // Reading the issue takes long enough to end the lock's session meanwhile.
+    env.site(Left).add_fault(jira_sync_jira_sim::FaultSpec {
+        method: Some("GET".into()),
+        path_prefix: Some(format!("/rest/api/3/issue/{id}")),
+        kind: jira_sync_jira_sim::FaultKind::LatencyMs(800),
+        times: Some(1),
+        probability: None,
+        seed: None,
+    })?;
+    let pool = env.db.store.pool().clone();
+    let reconcile = env.reconcile(Left, &id);
+    let terminate = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted AND database = \
+             (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_all(&pool)
+        .await?;
+        Ok::<_, sqlx::Error>(ended)
+    };
+    let (outcome, ended) = tokio::join!(reconcile, terminate);
+    assert_eq!(ended?, vec![true], "one lock session ended");
+    let error = outcome.err().ok_or("the reconcile must fail")?;
+    assert!(
+        matches!(error, jira_sync_worker::ReconcileError::LockLost(_)),
+        "{error:?}"
+    );
+    assert_eq!(field(&env.issue(Right, &twin), "summary"), "Before");
+
+    // The retry, with a lock of its own, syncs the change.
+    env.reconcile(Left, &id).await?;
+    assert_eq!(field(&env.issue(Right, &twin), "summary"), "After");
+    env.stop().await;
+    Ok(())
+}

@@ -331,3 +331,61 @@ async fn a_person_without_a_counterpart_and_no_fallback_leaves_the_issue_unassig
     env.stop().await;
     Ok(())
 }
+
+/// The transition reads a move needs: none once the workflow is known from an earlier move,
+/// and one again when Jira refuses a known transition (a workflow edited since).
+#[tokio::test]
+async fn a_known_workflow_is_walked_without_listing_transitions_until_jira_refuses_one()
+-> TestResult {
+    let env = Env::start().await?;
+    let listings = |env: &Env| {
+        (env.site(Right).stats().requests)
+            .get("GET /rest/api/3/issue/{id}/transitions")
+            .copied()
+            .unwrap_or(0)
+    };
+    let (first, first_twin, first_link) = env.pair(json!({"summary": "First"})).await?;
+    env.transition(Left, &first, &["In Progress"], None).await?;
+    assert_eq!(
+        env.reconcile(Left, &first).await?,
+        synced(first_link, &[], &["status"])
+    );
+    assert_eq!(status(&env.issue(Right, &first_twin)), "In Progress");
+
+    // The same move on another pair: the way is known, so it is taken without asking.
+    let (second, second_twin, second_link) = env.pair(json!({"summary": "Second"})).await?;
+    let before = listings(&env);
+    env.transition(Left, &second, &["In Progress"], None)
+        .await?;
+    assert_eq!(
+        env.reconcile(Left, &second).await?,
+        synced(second_link, &[], &["status"])
+    );
+    assert_eq!(status(&env.issue(Right, &second_twin)), "In Progress");
+    assert_eq!(
+        listings(&env),
+        before,
+        "a known transition needs no listing"
+    );
+
+    // Jira refuses the known transition once: the worker lists what is available and moves.
+    let (third, third_twin, third_link) = env.pair(json!({"summary": "Third"})).await?;
+    env.site(Right).add_fault(jira_sync_jira_sim::FaultSpec {
+        method: Some("POST".into()),
+        path_prefix: Some(format!("/rest/api/3/issue/{third_twin}/transitions")),
+        kind: jira_sync_jira_sim::FaultKind::Status(400),
+        times: Some(1),
+        probability: None,
+        seed: None,
+    })?;
+    let before = listings(&env);
+    env.transition(Left, &third, &["In Progress"], None).await?;
+    assert_eq!(
+        env.reconcile(Left, &third).await?,
+        synced(third_link, &[], &["status"])
+    );
+    assert_eq!(status(&env.issue(Right, &third_twin)), "In Progress");
+    assert_eq!(listings(&env), before + 1);
+    env.stop().await;
+    Ok(())
+}

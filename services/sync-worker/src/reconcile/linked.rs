@@ -95,6 +95,7 @@ impl Reconciler {
             .any(|updated| link.last_synced_at.is_none_or(|synced| synced < updated));
         if new_base != link.base || keys_changed || link.last_error.is_some() || changed_since_sync
         {
+            crate::reconcile::lock::fence().await?;
             (self.store)
                 .save_base(link.id, &new_base, Some(&left.key), Some(&right.key))
                 .await?;

@@ -10,11 +10,19 @@
 //!
 //! The key can change while waiting (a link appears), so the caller re-checks after locking
 //! and relocks when the key it needs is no longer the one it holds.
+//!
+//! Fencing: a lock can be lost while its holder works. On PostgreSQL it belongs to a database
+//! session, and a database restart ends every session: another reconcile of the pair may then
+//! take it and write newer values, which the first would overwrite with what it read before.
+//! So a pass checks, before it writes to Jira and before it records the base ([`fence`]), that
+//! its lock is still held, and stops (to be retried) when it is not.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use jira_sync_domain::{ConnectionId, Side};
-use jira_sync_store::Link;
+use jira_sync_store::{EntityLock, Link};
+use tokio::sync::Mutex;
 use tracing::{debug, warn};
 
 use super::Reconciler;
@@ -34,11 +42,46 @@ impl Reconciler {
             return Err(ReconcileError::LockBusy(key.to_owned()));
         };
         debug!(lock = %key, "lock taken");
-        let result = work.await;
-        if let Err(e) = guard.release().await {
-            warn!(lock = %key, error = %chain(&e), "lock release failed");
+        let held = Arc::new(Held {
+            key: key.to_owned(),
+            guard: Mutex::new(guard),
+        });
+        let result = HELD.scope(held.clone(), work).await;
+        match Arc::try_unwrap(held) {
+            Ok(held) => {
+                if let Err(e) = held.guard.into_inner().release().await {
+                    warn!(lock = %key, error = %chain(&e), "lock release failed");
+                }
+            }
+            // Not reachable (the scope has ended); dropping the guard frees the lock too.
+            Err(_) => warn!(lock = %key, "lock still shared after its pass; dropped"),
         }
         result
+    }
+}
+
+/// The lock a pass holds, for [`fence`].
+struct Held {
+    key: String,
+    guard: Mutex<Box<dyn EntityLock>>,
+}
+
+tokio::task_local! {
+    static HELD: Arc<Held>;
+}
+
+/// Fails with [`ReconcileError::LockLost`] when the lock of the running pass may be someone
+/// else's by now; called before each write. Outside a locked pass there is nothing to check.
+pub(super) async fn fence() -> Result<(), ReconcileError> {
+    let Ok(held) = HELD.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    match held.guard.lock().await.is_held().await {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(_) => {
+            warn!(lock = %held.key, "lock lost before a write; the reconcile stops and is retried");
+            Err(ReconcileError::LockLost(held.key.clone()))
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use jira_sync_domain::{EndpointId, Side};
 use serde_json::{Map, Value};
@@ -26,11 +27,17 @@ use crate::jira::{Issue, JiraClient, Transition};
 /// Most transitions one move may take (exploration included).
 const MAX_HOPS: usize = 12;
 
+/// How long the transitions seen out of a status are taken without asking Jira again. A
+/// workflow edited meanwhile is noticed when Jira refuses a transition, or after this long.
+const TRUST_KNOWN_FOR: Duration = Duration::from_secs(600);
+
 type GraphKey = (EndpointId, String, String);
 
 #[derive(Debug, Clone)]
 struct Edge {
-    transition: String,
+    /// As Jira listed it, screen fields included, so that a known edge can be taken without
+    /// asking again.
+    transition: Transition,
     to: String,
 }
 
@@ -39,6 +46,8 @@ struct Edge {
 struct Graph {
     /// Status id -> transitions out of it (present once the status was looked at).
     edges: HashMap<String, Vec<Edge>>,
+    /// Status id -> when its transitions were last listed.
+    listed_at: HashMap<String, Instant>,
     /// Status id -> (name, category key).
     statuses: HashMap<String, (String, Option<String>)>,
 }
@@ -49,17 +58,24 @@ impl Graph {
             .iter()
             .filter(|t| t.to.id != from)
             .map(|t| Edge {
-                transition: t.id.clone(),
+                transition: t.clone(),
                 to: t.to.id.clone(),
             })
             .collect();
         self.edges.insert(from.to_owned(), edges);
+        self.listed_at.insert(from.to_owned(), Instant::now());
         for t in available {
             (self.statuses).insert(
                 t.to.id.clone(),
                 (t.to.name.clone(), t.to.category_key.clone()),
             );
         }
+    }
+
+    /// Whether the transitions out of `status` were listed recently enough to be taken
+    /// without listing them again.
+    fn trusted(&self, status: &str) -> bool {
+        (self.listed_at.get(status)).is_some_and(|at| at.elapsed() < TRUST_KNOWN_FOR)
     }
 
     /// The first edge of a shortest known path from `from` to a status that satisfies `goal`.
@@ -139,6 +155,24 @@ impl Mover<'_> {
                 .insert(at.id.clone(), (at.name.clone(), at.category.clone()));
         }
         Ok(available)
+    }
+
+    /// Takes `t`, a transition known from an earlier look at this workflow, without asking
+    /// Jira first. `None` when Jira refused it (the workflow changed, or a condition holds the
+    /// issue back) or its screen needs a field we lack: then the caller asks which
+    /// transitions are available. Any other failure is returned: its outcome may be unknown.
+    async fn try_take(&self, t: &Transition) -> Result<Option<At>, ReconcileError> {
+        match self.take(t).await {
+            Ok(at) => Ok(Some(at)),
+            Err(ReconcileError::TransitionFieldMissing { .. }) => Ok(None),
+            Err(ReconcileError::Jira { source, .. })
+                if matches!(source.status(), Some(400 | 409 | 422)) =>
+            {
+                warn!(issue = %self.issue.key, transition = %t.name, error = %chain(&source), "a known transition was refused; asking Jira which are available");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn take(&self, t: &Transition) -> Result<At, ReconcileError> {
@@ -229,10 +263,7 @@ impl Reconciler {
                     path,
                 });
             }
-            let available = mover.available(&at).await?;
-            first_available.get_or_insert_with(|| describe(&available));
-            let graph = mover.graph();
-            let goal = |id: &str| {
+            let is_goal = |graph: &Graph, id: &str| {
                 let Some((name, cat)) = graph.statuses.get(id) else {
                     return false;
                 };
@@ -242,11 +273,34 @@ impl Reconciler {
                     category.is_some_and(|c| cat.as_deref() == Some(c))
                 }
             };
+            // A workflow already known from here: take the known path without asking Jira
+            // which transitions are available (a call per hop saved); a refusal asks.
+            let known = mover.graph();
+            if known.trusted(&at.id)
+                && let Some(edge) = known.first_hop(&at.id, &|id| is_goal(&known, id))
+            {
+                match mover.try_take(&edge.transition).await {
+                    Ok(Some(next)) => {
+                        at = next;
+                        path.push(edge.transition.name.clone());
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.walk_back(&mover, &at, &start).await;
+                        return Err(e);
+                    }
+                }
+            }
+            let available = mover.available(&at).await?;
+            first_available.get_or_insert_with(|| describe(&available));
+            let graph = mover.graph();
+            let goal = |id: &str| is_goal(&graph, id);
             let unexplored = |id: &str| !graph.edges.contains_key(id);
             let hop = graph
                 .first_hop(&at.id, &goal)
                 .or_else(|| graph.first_hop(&at.id, &unexplored));
-            match hop.and_then(|e| available.iter().find(|t| t.id == e.transition)) {
+            match hop.and_then(|e| available.iter().find(|t| t.id == e.transition.id)) {
                 Some(t) => match mover.take(t).await {
                     Ok(next) => {
                         at = next;
@@ -306,7 +360,8 @@ impl Reconciler {
             };
             let graph = mover.graph();
             let hop = graph.first_hop(&at.id, &|id: &str| id == start.id);
-            let Some(t) = hop.and_then(|e| available.iter().find(|t| t.id == e.transition)) else {
+            let Some(t) = hop.and_then(|e| available.iter().find(|t| t.id == e.transition.id))
+            else {
                 return;
             };
             match mover.take(t).await {

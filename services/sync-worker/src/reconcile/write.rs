@@ -60,6 +60,7 @@ impl Reconciler {
         if values.is_empty() {
             return Ok(written);
         }
+        crate::reconcile::lock::fence().await?;
         let planned = (mapper.plan(values, side, current).await)
             .map_err(|e| Self::map_error(ctx, side, &issue.key, e))?;
         let edit = edit_fields(&planned);

@@ -36,6 +36,7 @@ impl Reconciler {
         if direction.allows_from(gone) {
             let issue = pair.issues[ix(survivor)];
             let id = cl.id_on(survivor);
+            crate::reconcile::lock::fence().await?;
             match ctx.client(survivor).delete_comment(&issue.id, id).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
@@ -92,6 +93,7 @@ impl Reconciler {
                 .map(|c| c.id.clone())
                 .collect();
             for id in stale {
+                crate::reconcile::lock::fence().await?;
                 match ctx.client(side).delete_comment(&issue.id, &id).await {
                     Ok(()) => {}
                     Err(e) if e.is_not_found() => {}
@@ -166,6 +168,7 @@ impl Reconciler {
             mapper.people.mentions_for(content, to).await?
         };
         let issue = pair.issues[ix(to)];
+        crate::reconcile::lock::fence().await?;
         let updated = (ctx
             .client(to)
             .update_comment(&issue.id, cl.id_on(to), &new_body)

@@ -305,6 +305,7 @@ impl Reconciler {
             .visibility
             .as_ref()
             .filter(|v| internal && !v.is_null());
+        crate::reconcile::lock::fence().await?;
         let posted = (ctx
             .client(target)
             .add_comment_restricted(&issue.id, &new_body, visibility, &properties)

@@ -50,6 +50,7 @@ impl Reconciler {
                 value: marker.to_value(),
             }],
         };
+        crate::reconcile::lock::fence().await?;
         let created = (ctx.client(other).create_issue(&request).await).map_err(|e| {
             ReconcileError::jira(
                 ctx.endpoint(other),
