@@ -201,6 +201,11 @@ impl JiraClientConfig {
             connect_timeout: client.connect_timeout,
             max_retries: client.max_retries,
             retry_budget: client.retry_budget,
+            policy: ClientPolicy {
+                requests_per_second: client.requests_per_second,
+                burst: client.burst.max(1),
+                ..base.policy
+            },
             ..base
         }
     }
@@ -264,5 +269,31 @@ impl fmt::Debug for JiraClientConfig {
             .field("policy", &self.policy)
             .field("header_injector", &self.header_injector.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jira_sync_settings::Settings;
+
+    use super::*;
+
+    #[test]
+    fn the_request_budget_of_the_settings_reaches_the_client_policy()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let endpoint = "[endpoints.jira-a]\nkind = \"jira_cloud\"\n\
+             base_url = \"https://a.example.net\"\nemail = \"bot@example.net\"\napi_token = \"t\"\n";
+        let budgeted = Settings::from_toml(&format!(
+            "[jira]\nrequests_per_second = 50\nburst = 3\n{endpoint}"
+        ))?;
+        let id = EndpointId::parse("jira-a")?;
+        let config = JiraClientConfig::from_endpoint(&id, &budgeted.endpoints[&id], &budgeted.jira);
+        assert_eq!(config.policy.requests_per_second, Some(50.0));
+        assert_eq!(config.policy.burst, 3);
+
+        let plain = Settings::from_toml(endpoint)?;
+        let config = JiraClientConfig::from_endpoint(&id, &plain.endpoints[&id], &plain.jira);
+        assert_eq!(config.policy, ClientPolicy::default());
+        Ok(())
     }
 }

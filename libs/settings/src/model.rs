@@ -160,6 +160,18 @@ pub struct JiraClientSettings {
     pub max_retries: u32,
     #[serde(with = "duration")]
     pub retry_budget: Duration,
+    /// A budget of requests per second to each Jira endpoint, per process (a token bucket of
+    /// `burst`): requests beyond it wait instead of drawing 429s. Unset: no budget; Jira's 429s
+    /// and their `Retry-After` pace the process.
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+    /// The requests the budget allows at once after idling.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_burst() -> u32 {
+    10
 }
 
 /// The kind of system an endpoint is.
@@ -365,6 +377,17 @@ impl Settings {
                 "ingress.max_in_flight",
                 "must be at least 1",
             ));
+        }
+        if let Some(rate) = self.jira.requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(SettingsError::invalid(
+                "jira.requests_per_second",
+                "must be a number above zero (leave it unset for no budget)",
+            ));
+        }
+        if self.jira.burst == 0 {
+            return Err(SettingsError::invalid("jira.burst", "must be at least 1"));
         }
         if self.worker.concurrency == 0 {
             return Err(SettingsError::invalid(

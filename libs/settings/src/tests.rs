@@ -145,6 +145,30 @@ fn the_ingress_in_flight_limit_defaults_to_256_and_zero_is_refused() -> Result<(
 }
 
 #[test]
+fn the_jira_request_budget_is_off_by_default_and_must_be_positive() -> Result<(), SettingsError> {
+    let defaults = Settings::from_toml("")?;
+    assert_eq!(defaults.jira.requests_per_second, None);
+    assert_eq!(defaults.jira.burst, 10);
+    let set = Settings::from_toml("[jira]\nrequests_per_second = 90\nburst = 5\n")?;
+    assert_eq!(set.jira.requests_per_second, Some(90.0));
+    assert_eq!(set.jira.burst, 5);
+    for bad in [
+        "requests_per_second = 0",
+        "requests_per_second = -1",
+        "burst = 0",
+    ] {
+        let err = Settings::from_toml(&format!("[jira]\n{bad}\n"))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&err, Err(m) if m.contains("jira.")),
+            "{bad}: {err:?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn a_bad_endpoint_id_is_refused() {
     let text = TWO_SITES.replace("[endpoints.jira-b]", "[endpoints.\"jira b\"]");
     assert!(Settings::from_toml(&text).is_err());

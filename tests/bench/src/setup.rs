@@ -69,6 +69,16 @@ impl Regime {
     }
 }
 
+/// The bot's request budget per site in [`as_deployed_with_budget`]: a little under what the
+/// site grants it ([`SITE_RPS`]).
+pub const BUDGET_RPS: f64 = 90.0;
+
+/// [`as_deployed`] with `jira.requests_per_second` = [`BUDGET_RPS`].
+pub fn as_deployed_with_budget(settings: &mut Settings) {
+    as_deployed(settings);
+    settings.jira.requests_per_second = Some(BUDGET_RPS);
+}
+
 /// The deployed defaults where the test harness shortens them: the Jira client's timeout and
 /// retry budget, and a prefetch that never starves the worker's concurrency.
 fn as_deployed(settings: &mut Settings) {
@@ -98,12 +108,22 @@ pub struct System {
 impl System {
     /// Starts the installation with `concurrency` reconciles at once and links `pairs` issues.
     pub async fn start(pairs: usize, concurrency: usize) -> anyhow::Result<Self> {
+        Self::start_tuned(pairs, concurrency, as_deployed).await
+    }
+
+    /// [`System::start`] with the settings adjusted by `tune` (which starts from
+    /// [`as_deployed`]).
+    pub async fn start_tuned(
+        pairs: usize,
+        concurrency: usize,
+        tune: fn(&mut Settings),
+    ) -> anyhow::Result<Self> {
         let env = TestEnv::start(EnvOptions {
             retry_delays: vec!["1s", "10s", "1m", "10m", "1h"],
             max_attempts: 8,
             jira_max_retries: 2,
             worker_concurrency: concurrency,
-            tune: Some(as_deployed),
+            tune: Some(tune),
             worker_db_connections: Some(db_connections(concurrency)),
             ..EnvOptions::default()
         })
