@@ -4,7 +4,10 @@
 //! transitions`), so the workflow graph is discovered hop by hop and remembered per endpoint,
 //! project and issue type for the life of the process. To reach a status: take a direct
 //! transition if there is one; else a shortest path over the known graph (BFS); else walk
-//! towards the nearest status whose transitions are not known yet and look again. When the
+//! towards the nearest status whose transitions are not known yet and look again. A hop out of
+//! a status whose transitions were listed in the last ten minutes is taken without listing them
+//! again; if Jira refuses it (the workflow was edited, or a condition holds the issue back), the
+//! transitions are listed and the move goes on from what they say. When the
 //! site has no status of that name at all (`GET /status`), or none is reachable, the target's
 //! status category (to do / in progress / done) is the goal instead. Fields the transition
 //! screen requires come from the connection's `transition_fields`.
