@@ -122,6 +122,7 @@ impl Reconciler {
         if fields.is_empty() {
             return Ok(false);
         }
+        crate::reconcile::lock::fence().await?;
         (ctx.client(jira).edit_issue(&issue.id, &fields).await).map_err(|e| {
             ReconcileError::jira(ctx.endpoint(jira), "update", issue.key.clone(), e)
         })?;

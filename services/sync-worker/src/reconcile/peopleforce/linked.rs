@@ -111,6 +111,7 @@ impl Reconciler {
         if !to_jira.is_empty() {
             let fields = directory.jira_fields(&to_jira).await?;
             if !fields.is_empty() {
+                crate::reconcile::lock::fence().await?;
                 (ctx.client(jira).edit_issue(&issue.id, &fields).await).map_err(|e| {
                     ReconcileError::jira(ctx.endpoint(jira), "update", issue.key.clone(), e)
                 })?;
@@ -138,6 +139,7 @@ impl Reconciler {
             Side::Left => (None, Some(issue.key.as_str())),
             Side::Right => (Some(issue.key.as_str()), None),
         };
+        crate::reconcile::lock::fence().await?;
         (self.store)
             .save_base(link.id, &new_base, left_key, right_key)
             .await?;

@@ -156,6 +156,7 @@ impl Reconciler {
         task_id: &str,
         completed: bool,
     ) -> Result<(), ReconcileError> {
+        crate::reconcile::lock::fence().await?;
         let result = if completed {
             pf.client.complete_task(task_id).await
         } else {

@@ -208,6 +208,7 @@ impl Reconciler {
                 value: marker.to_value(),
             }],
         };
+        crate::reconcile::lock::fence().await?;
         let created = (ctx.client(jira).create_issue(&request).await).map_err(|e| {
             let what = format!("the twin of task {} in {}", task.id, target.project);
             ReconcileError::jira(ctx.endpoint(jira), "create", what, e)
@@ -349,6 +350,7 @@ impl Reconciler {
             due_date: text(DUE_DATE),
             assignee_id: employee.and_then(|e| e.parse().ok()),
         };
+        crate::reconcile::lock::fence().await?;
         let task = (pf.client.create_task(&new).await).map_err(|e| {
             let what = format!("the twin of {}", issue.key);
             ReconcileError::peopleforce(ctx.endpoint(pf.side), "create", what, e)
