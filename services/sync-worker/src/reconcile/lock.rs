@@ -14,8 +14,8 @@
 //! Fencing: a lock can be lost while its holder works. On PostgreSQL it belongs to a database
 //! session, and a database restart ends every session: another reconcile of the pair may then
 //! take it and write newer values, which the first would overwrite with what it read before.
-//! So a pass checks, before it writes to Jira and before it records the base ([`fence`]), that
-//! its lock is still held, and stops (to be retried) when it is not.
+//! So a pass checks, before each write (to Jira or PeopleForce) and before it records the base
+//! ([`fence`]), that its lock is still held, and stops (to be retried) when it is not.
 
 use std::future::Future;
 use std::sync::Arc;
