@@ -26,6 +26,7 @@ pub mod startup;
 mod timefmt;
 
 pub use error::{RunError, StartupError};
+pub use hashes::content_hash;
 pub use observe::{PageEvent, PollerHandle, RunObserver, RunOutcome, RunReport, ScheduleStatus};
 pub use schedule::{Job, Schedule};
 pub use startup::{Application, leader_store};

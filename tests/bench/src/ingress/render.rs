@@ -127,15 +127,6 @@ fn cpu_table(out: &mut String, closed: &[Closed]) {
          |---:|---:|---:|---:|---:|---:|---:|"
     );
     for c in closed {
-        let per = |runs: &[Run], f: fn(&Run) -> Duration| {
-            median(
-                &runs
-                    .iter()
-                    .map(|r| f(r).as_secs_f64() * 1e6 / r.outcome.accepted.max(1) as f64)
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap_or(0.0)
-        };
         let _ = writeln!(
             out,
             "| {} | {:.0} / {:.0} / {:.0} | {:.0}% | {:.0}% | {:.0} / {:.0} | {:.0}% | {:.0}% |",
@@ -348,15 +339,6 @@ fn limits(out: &mut String, r: &Results) {
     else {
         return;
     };
-    let per = |runs: &[Run], f: fn(&Run) -> Duration| {
-        median(
-            &runs
-                .iter()
-                .map(|r| f(r).as_secs_f64() * 1e6 / r.outcome.accepted.max(1) as f64)
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or(0.0)
-    };
     let (i, b, g) = (
         per(&peak.ingress, |r| r.usage.ingress),
         per(&peak.ingress, |r| r.usage.broker),
@@ -477,4 +459,15 @@ fn other_answers(runs: &[Run]) -> String {
     } else {
         format!("{busy} x 503, {odd} unexpected, {io} I/O errors, {gone} not sent")
     }
+}
+
+/// The median over `runs` of the CPU time `f` took per accepted webhook, in µs.
+fn per(runs: &[Run], f: fn(&Run) -> Duration) -> f64 {
+    median(
+        &runs
+            .iter()
+            .map(|r| f(r).as_secs_f64() * 1e6 / r.outcome.accepted.max(1) as f64)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or(0.0)
 }

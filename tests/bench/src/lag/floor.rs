@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jira_sync_jira_sim::{BulkSeed, SimConfig, Simulator, SiteConfig};
 
-use super::{Measured, PAIRS, Plan, not_growing, summarize};
+use super::{Measured, PAIRS, Plan, from_sites, not_growing};
 use crate::bare;
 use crate::drive::{self, summary_fields, summary_value};
 use crate::setup::{self, Regime};
@@ -92,15 +92,7 @@ async fn floor_on(
     })
     .await;
     let twins: HashMap<String, String> = pairs.iter().cloned().collect();
-    let admin = a.users().first().map(|u| u.account_id.clone());
-    let bot = b.bot().map(|u| u.account_id.clone());
-    let source = drive::summary_changes(a, "A", &tag, admin.as_deref());
-    let target = drive::summary_changes(b, "B", &tag, bot.as_deref());
-    let arrivals = drive::arrivals(&source, &target, &twins);
-    let (sa, sb) = (a.stats(), b.stats());
-    let bot_429 = (sa.rate_limited + sb.rate_limited).saturating_sub(driven.throttled);
-    let calls = sa.reads + sb.reads + sb.writes;
-    let mut m = summarize(&arrivals, &driven, rate, count, bot_429, calls);
+    let (mut m, _) = from_sites(a, b, &tag, &twins, &driven, rate, count);
     m.sustained = m.arrived >= 1.0 && not_growing(m.first_p99, m.last_p99);
     Ok(m)
 }

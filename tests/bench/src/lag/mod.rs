@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use jira_sync_jira_sim::SiteHandle;
+
 use crate::Options;
 use crate::drive::{self, Arrival, Driven, summary_fields, summary_value};
 use crate::phases::{self, Phases};
@@ -226,21 +228,11 @@ async fn measure_on(
     let worker = Scrape::worker(&system.http, &system.env.worker_url)
         .await
         .since(&before);
-    let admin = a.users().first().map(|u| u.account_id.clone());
-    let bot = b.bot().map(|u| u.account_id.clone());
-    let source = drive::summary_changes(a, "A", &tag, admin.as_deref());
-    let target = drive::summary_changes(b, "B", &tag, bot.as_deref());
-    let arrivals = drive::arrivals(&source, &target, &twins);
-    let (sa, sb) = (a.stats(), b.stats());
-    let bot_429 = (sa.rate_limited + sb.rate_limited).saturating_sub(driven.throttled);
-    // Site A's reads are all the bot's (the person only writes); B only hears from the bot.
-    let bot_calls = sa.reads + sb.reads + sb.writes;
-    let mut m = summarize(&arrivals, &driven, rate, count, bot_429, bot_calls);
+    let (mut m, arrivals) = from_sites(a, b, &tag, &twins, &driven, rate, count);
     m.max_backlog = max_backlog;
     m.end_backlog = end_backlog;
     m.worker = worker;
     let applied = driven.applied.max(1) as f64;
-    m.b_calls_per_change = (sb.reads + sb.writes) as f64 / applied;
     m.busy_per_change_ms = worker.busy_seconds * 1000.0 / applied;
     if rate <= 20.0 {
         m.phases = phases::phases(a, b, &twins, &arrivals);
@@ -272,6 +264,32 @@ fn not_growing(first: Option<Duration>, last: Option<Duration>) -> bool {
         (Some(f), Some(l)) => ms(l) <= ms(f) * 1.5 + 200.0,
         _ => false,
     }
+}
+
+/// The figures of a run at `rate` (`count` changes tagged `tag`, made as `driven` says) from
+/// both sites' changelogs and counters: each change from its time in A to its arrival in B
+/// (`twins` maps A's issue ids to B's), and the bot's calls and 429s; with the arrivals.
+fn from_sites(
+    a: &SiteHandle,
+    b: &SiteHandle,
+    tag: &str,
+    twins: &HashMap<String, String>,
+    driven: &Driven,
+    rate: f64,
+    count: usize,
+) -> (Measured, Vec<Arrival>) {
+    let admin = a.users().first().map(|u| u.account_id.clone());
+    let bot = b.bot().map(|u| u.account_id.clone());
+    let source = drive::summary_changes(a, "A", tag, admin.as_deref());
+    let target = drive::summary_changes(b, "B", tag, bot.as_deref());
+    let arrivals = drive::arrivals(&source, &target, twins);
+    let (sa, sb) = (a.stats(), b.stats());
+    let bot_429 = (sa.rate_limited + sb.rate_limited).saturating_sub(driven.throttled);
+    // Site A's reads are all the bot's (the person only writes); B only hears from the bot.
+    let bot_calls = sa.reads + sb.reads + sb.writes;
+    let mut m = summarize(&arrivals, driven, rate, count, bot_429, bot_calls);
+    m.b_calls_per_change = (sb.reads + sb.writes) as f64 / driven.applied.max(1) as f64;
+    (m, arrivals)
 }
 
 fn summarize(

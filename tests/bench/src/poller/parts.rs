@@ -10,7 +10,6 @@ use anyhow::Context;
 use jira_sync_peopleforce_client::{PeopleForceClient, PeopleForceConfig};
 use jira_sync_store::Store;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 
 /// The parts of one scan, each measured on its own.
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,20 +56,11 @@ pub async fn measure(
     let client_time = started.elapsed();
 
     // The poller's content hash (`jira_sync_poller::hashes`, private there), computed the same
-    // way: SHA-256 of a JSON array of the synced fields, hex-encoded.
+    // way: the poller's own `content_hash`.
     let started = Instant::now();
     let mut known = std::collections::HashMap::with_capacity(tasks.len());
     for task in &tasks {
-        let canonical = serde_json::json!([
-            "v1",
-            task.title,
-            task.description,
-            task.due_date,
-            task.assignee_id,
-            task.completed,
-        ]);
-        let digest = Sha256::digest(canonical.to_string().as_bytes());
-        known.insert(task.id.clone(), hex::encode(&digest[..]));
+        known.insert(task.id.clone(), jira_sync_poller::content_hash(task));
     }
     let hashing = started.elapsed();
 
